@@ -1,0 +1,428 @@
+"""The disk worker (Ardour calls it the Butler): the only process that touches take files.
+
+It drains captured audio from the engine's capture rings into take files (blocks of 4096 frames
+or more, fsync every second), follows the capture markers the callback leaves (take start, take
+end, gaps), and prefetches playback audio into the rings the callback reads.
+
+Run as ``python -m studio.audio.disk_worker CONFIG_JSON``; requests arrive as JSON lines on
+stdin, events leave as JSON lines on stdout. When stdin closes (the supervisor is gone) it
+writes out everything still in the rings, closes its files and exits; the takes are then
+adopted as "recovered" on the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from studio.audio.layout import EngineLayout, EngineMemory
+from studio.audio.protocol import Marker
+from studio.audio.shm import FrameRing, RecordQueue, TimelineRing
+from studio.audio.take_file import DiskFull, TakeFile, TakeWriteError
+from studio.core.timeline import Epoch, LoopRange, song_runs
+
+WRITE_BLOCK = 4096
+SYNC_EVERY_S = 1.0
+PREFETCH_CHUNK = 8192
+DISK_CHECK_EVERY_S = 1.0
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Reservation:
+    take_id: int
+    path: Path
+    channels: int
+    file: TakeFile
+
+
+@dataclass
+class OpenTake:
+    reservation: Reservation
+    song_frame: int
+    pass_index: int
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    failed: bool = False
+
+
+class CaptureWriter:
+    """Turns one capture slot's ring and markers into take files."""
+
+    def __init__(self, slot: int, ring: FrameRing, markers: RecordQueue, emit: EventSink) -> None:
+        self.slot = slot
+        self.ring = ring
+        self.markers = markers
+        self.emit = emit
+        self.reserved: deque[Reservation] = deque()
+        self.current: OpenTake | None = None
+
+    def reserve(self, reservation: Reservation) -> None:
+        self.reserved.append(reservation)
+
+    def release_unused(self) -> list[int]:
+        """Close and remove reservations that never received a sample."""
+        released = []
+        while self.reserved:
+            res = self.reserved.popleft()
+            res.file.close()
+            res.path.unlink(missing_ok=True)
+            released.append(res.take_id)
+        return released
+
+    def pump(self, force: bool, now: float) -> bool:
+        """Write what is ready. Returns True if anything happened."""
+        progressed = False
+        while True:
+            i = self.markers.peek_rt()
+            marker_at = int(self.markers.ints[i][1]) if i >= 0 else -1
+            r = self.ring.read_count
+            limit = marker_at if i >= 0 else self.ring.write_count
+            ready = limit - r
+            if ready > 0 and (i >= 0 or force or ready >= WRITE_BLOCK):
+                self._write_frames(ready)
+                progressed = True
+                continue
+            if i < 0 or self.ring.read_count != marker_at:
+                break
+            if not self._apply_marker(i):
+                break  # waiting for a reservation
+            self.markers.pop_done_rt()
+            progressed = True
+        if self.current is not None and not self.current.failed:
+            try:
+                self.current.reservation.file.sync_if_due(now, SYNC_EVERY_S)
+            except (DiskFull, TakeWriteError) as error:
+                self._fail(error)
+        return progressed
+
+    def _write_frames(self, frames: int) -> None:
+        while frames > 0:
+            a, b = self.ring.peek(frames)
+            for part in (a, b):
+                if len(part) == 0:
+                    continue
+                take = self.current
+                if take is not None and not take.failed:
+                    ch = take.reservation.channels
+                    try:
+                        take.reservation.file.write(part[:, :ch])
+                    except (DiskFull, TakeWriteError) as error:
+                        self._fail(error)
+                self.ring.consume(len(part))
+                frames -= len(part)
+
+    def _apply_marker(self, i: int) -> bool:
+        row = self.markers.ints[i]
+        kind = int(row[0])
+        if kind == Marker.TAKE_START:
+            if self.current is not None:
+                self._finish("complete")
+            if not self.reserved:
+                return False
+            res = self.reserved.popleft()
+            self.current = OpenTake(res, song_frame=int(row[2]), pass_index=int(row[3]))
+            self.emit(
+                {
+                    "event": "take_started",
+                    "slot": self.slot,
+                    "take_id": res.take_id,
+                    "song_frame": int(row[2]),
+                    "pass": int(row[3]),
+                }
+            )
+        elif kind == Marker.TAKE_END:
+            self._finish("complete")
+        elif kind == Marker.GAP:
+            frames = int(row[2])
+            take = self.current
+            if take is not None and not take.failed:
+                at = take.reservation.file.frames
+                take.gaps.append((at, frames))
+                try:
+                    take.reservation.file.write_silence(frames)
+                except (DiskFull, TakeWriteError) as error:
+                    self._fail(error)
+        return True
+
+    def _fail(self, error: Exception) -> None:
+        take = self.current
+        if take is None or take.failed:
+            return
+        take.failed = True
+        self.emit(
+            {
+                "event": "disk_full" if isinstance(error, DiskFull) else "write_error",
+                "slot": self.slot,
+                "take_id": take.reservation.take_id,
+                "message_en": str(error),
+            }
+        )
+
+    def _finish(self, state: str) -> None:
+        take = self.current
+        if take is None:
+            return
+        self.current = None
+        try:
+            result = take.reservation.file.close()
+        except (DiskFull, TakeWriteError) as error:
+            self.emit({"event": "write_error", "take_id": take.reservation.take_id,
+                       "message_en": str(error)})
+            return
+        self.emit(
+            {
+                "event": "take_finished",
+                "slot": self.slot,
+                "take_id": take.reservation.take_id,
+                "frames": result.frames,
+                "sha256": result.sha256,
+                "song_frame": take.song_frame,
+                "pass": take.pass_index,
+                "gaps": take.gaps,
+                "state": "interrupted" if (take.failed or state != "complete") else "complete",
+            }
+        )
+
+    def finish_now(self, state: str) -> None:
+        """End the open take with what has arrived (device lost, shutting down)."""
+        self.pump(force=True, now=time.monotonic())
+        if self.current is not None:
+            self._finish(state)
+
+
+@dataclass(frozen=True)
+class ClipSource:
+    path: Path
+    position: int  # song frame where the clip starts
+    offset: int  # frame in the take where the clip starts
+    length: int
+    gain: float = 1.0
+
+
+class PlaybackFeeder:
+    """Keeps one track's playback ring filled ahead of the callback for the current epoch."""
+
+    def __init__(self, ring: TimelineRing) -> None:
+        self.ring = ring
+        self.clips: list[ClipSource] = []
+        self.epoch: Epoch | None = None
+        self._files: dict[Path, sf.SoundFile] = {}
+
+    def start(self, epoch: Epoch, clips: list[ClipSource]) -> None:
+        self.clips = clips
+        self.epoch = epoch
+        self.ring.reset(epoch.number, 0)
+
+    def close(self) -> None:
+        for f in self._files.values():
+            f.close()
+        self._files.clear()
+
+    def pump(self) -> bool:
+        epoch = self.epoch
+        if epoch is None or not self.clips:
+            return False
+        space = self.ring.space()
+        if space < PREFETCH_CHUNK // 2:
+            return False
+        n = min(space, PREFETCH_CHUNK)
+        t0 = self.ring.end
+        block = np.zeros((n, 2), dtype=np.float32)
+        for off, pos, length in song_runs(epoch, t0, n):
+            self._render(block[off : off + length], pos, length)
+        self.ring.append(block)
+        return True
+
+    def _render(self, out: np.ndarray, song_frame: int, n: int) -> None:
+        end = song_frame + n
+        for clip in self.clips:
+            c0 = max(clip.position, song_frame)
+            c1 = min(clip.position + clip.length, end)
+            if c1 <= c0:
+                continue
+            f = self._files.get(clip.path)
+            if f is None:
+                f = self._files[clip.path] = sf.SoundFile(clip.path)
+            f.seek(clip.offset + (c0 - clip.position))
+            data = f.read(c1 - c0, dtype="float32", always_2d=True)
+            got = len(data)
+            dst = out[c0 - song_frame : c0 - song_frame + got]
+            if data.shape[1] == 1:
+                dst += data * clip.gain
+            else:
+                dst += data[:, :2] * clip.gain
+
+
+class DiskWorker:
+    def __init__(self, memory: EngineMemory, samplerate: int, emit: EventSink,
+                 watch_folder: Path | None = None, low_disk_bytes: int = 200_000_000) -> None:
+        self.memory = memory
+        self.samplerate = samplerate
+        self.emit = emit
+        self.writers = [
+            CaptureWriter(i, memory.capture[i], memory.markers[i], emit)
+            for i in range(memory.layout.capture_slots)
+        ]
+        self.feeders = [PlaybackFeeder(ring) for ring in memory.playback]
+        self.watch_folder = watch_folder
+        self.low_disk_bytes = low_disk_bytes
+        self._last_disk_check = 0.0
+        self._warned_low = False
+
+    # requests ---------------------------------------------------------------------------------
+    def handle(self, request: dict[str, Any]) -> bool:
+        """Apply one request; returns False when asked to quit."""
+        op = request.get("op")
+        if op == "reserve":
+            self._reserve(request)
+        elif op == "release":
+            slot = int(request["slot"])
+            for take_id in self.writers[slot].release_unused():
+                self.emit({"event": "released", "slot": slot, "take_id": take_id})
+        elif op == "play":
+            loop = None
+            if int(request.get("loop_end", 0)) > int(request.get("loop_start", 0)):
+                loop = LoopRange(int(request["loop_start"]), int(request["loop_end"]))
+            epoch = Epoch(int(request["epoch"]), int(request["start"]), loop)
+            for track in request.get("tracks", []):
+                clips = [ClipSource(Path(c["path"]), int(c["position"]), int(c["offset"]),
+                                    int(c["length"]), float(c.get("gain", 1.0)))
+                         for c in track["clips"]]
+                self.feeders[int(track["slot"])].start(epoch, clips)
+            self.prefetch(limit_s=0.5)
+            self.emit({"event": "prefetched", "epoch": epoch.number})
+        elif op == "finish_all":
+            for w in self.writers:
+                w.finish_now(str(request.get("state", "interrupted")))
+            self.emit({"event": "finished_all"})
+        elif op == "drain":
+            self.pump(force=True)
+            self.emit({"event": "drained", "token": request.get("token")})
+        elif op == "quit":
+            return False
+        return True
+
+    def _reserve(self, request: dict[str, Any]) -> None:
+        slot = int(request["slot"])
+        path = Path(request["path"])
+        channels = int(request["channels"])
+        try:
+            file = TakeFile.create(path, self.samplerate, channels)
+        except (OSError, DiskFull, TakeWriteError) as error:
+            self.emit({"event": "reserve_failed", "slot": slot, "take_id": request["take_id"],
+                       "message_en": str(error)})
+            return
+        self.writers[slot].reserve(Reservation(int(request["take_id"]), path, channels, file))
+        self.emit({"event": "reserved", "slot": slot, "take_id": request["take_id"]})
+
+    # work -------------------------------------------------------------------------------------
+    def pump(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        progressed = False
+        for w in self.writers:
+            progressed |= w.pump(force, now)
+        self._check_disk(now)
+        return progressed
+
+    def prefetch(self, limit_s: float | None = None) -> bool:
+        progressed = False
+        deadline = None if limit_s is None else time.monotonic() + limit_s
+        for _ in range(64):
+            step = False
+            for feeder in self.feeders:
+                step |= feeder.pump()
+            progressed |= step
+            if not step or (deadline is not None and time.monotonic() > deadline):
+                break
+        return progressed
+
+    def _check_disk(self, now: float) -> None:
+        if self.watch_folder is None or now - self._last_disk_check < DISK_CHECK_EVERY_S:
+            return
+        self._last_disk_check = now
+        try:
+            free = shutil.disk_usage(self.watch_folder).free
+        except OSError:
+            return
+        if free < self.low_disk_bytes and not self._warned_low:
+            self._warned_low = True
+            self.emit({"event": "disk_low", "free_bytes": free})
+
+    def shutdown(self) -> None:
+        for w in self.writers:
+            w.finish_now("complete")
+            w.release_unused()
+        for f in self.feeders:
+            f.close()
+
+
+@dataclass
+class DiskWorkerConfig:
+    memory_path: str
+    layout: dict[str, object]
+    samplerate: int
+    watch_folder: str | None = None
+    low_disk_bytes: int = 200_000_000
+
+
+def run(config: DiskWorkerConfig) -> int:
+    layout = EngineLayout(**config.layout)  # type: ignore[arg-type]
+    memory = EngineMemory(layout, Path(config.memory_path), create=False)
+    out = sys.stdout
+
+    def emit(event: dict[str, Any]) -> None:
+        try:
+            out.write(json.dumps(event) + "\n")
+            out.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the supervisor is gone; the catalog learns on the next start (recovery)
+
+    worker = DiskWorker(memory, config.samplerate, emit,
+                        Path(config.watch_folder) if config.watch_folder else None,
+                        config.low_disk_bytes)
+    fd = sys.stdin.fileno()
+    pending = b""
+    running = True
+    emit({"event": "ready"})
+    try:
+        while running:
+            readable, _, _ = select.select([fd], [], [], 0.02)
+            if readable:
+                chunk = os.read(fd, 65536)
+                if not chunk:  # supervisor gone
+                    time.sleep(0.5)  # let the engine host end its takes first
+                    break
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    if line.strip() and not worker.handle(json.loads(line)):
+                        running = False
+                        break
+            worker.pump()
+            worker.prefetch(limit_s=0.01)
+    finally:
+        worker.shutdown()
+        memory.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    return run(DiskWorkerConfig(**json.loads(args[0])))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""The callback's logic on the null backend with a manual clock: no device, no sleeps.
+
+The disk worker runs in this process too (its pump is called by hand), so these tests follow
+audio from the input buffer through the capture ring into a real take file and back.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.audio.backends.null import NullBackend
+from studio.audio.disk_worker import DiskWorker
+from studio.audio.engine import Engine
+from studio.audio.layout import EngineLayout, EngineMemory
+from studio.audio.protocol import ClickMode, Cmd, Marker, Status, Transport
+
+SR = 48000
+
+
+@pytest.fixture
+def memory(tmp_path: Path) -> Any:
+    layout = EngineLayout(input_channels=2, output_channels=2, capture_slots=2,
+                          capture_seconds=2.0, playback_slots=2, playback_seconds=1.0,
+                          max_samplerate=SR)
+    mem = EngineMemory(layout, tmp_path / "engine.shm", create=True)
+    yield mem
+    mem.close()
+
+
+def ramp_input(frames: int, channels: int = 2) -> np.ndarray:
+    """Every frame different and exactly representable in 24 bits: frame k -> k mod 2**16."""
+    k = np.arange(frames, dtype=np.int64)
+    col = ((k % 65536) - 32768).astype(np.float32) / 65536.0
+    out = np.stack([col] + [-col] * (channels - 1), axis=1)
+    return out.astype(np.float32)
+
+
+def make_engine(memory: EngineMemory, **kw: Any) -> Engine:
+    kw.setdefault("frames_per_beat", SR * 60.0 / 120.0)
+    return Engine(memory, SR, max_block=4096, input_channels=2, output_channels=2, **kw)
+
+
+class Worker:
+    """The disk worker, in-process, collecting its events."""
+
+    def __init__(self, memory: EngineMemory, folder: Path) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.folder = folder
+        self.dw = DiskWorker(memory, SR, self.events.append)
+        self.n = 0
+
+    def reserve(self, slot: int, channels: int = 1) -> Path:
+        self.n += 1
+        path = self.folder / f"take-{slot}-{self.n}.wav"
+        self.dw.handle({"op": "reserve", "slot": slot, "take_id": self.n, "path": str(path),
+                        "channels": channels})
+        assert self.events[-1]["event"] == "reserved", self.events[-1]
+        return path
+
+    def finished(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] == "take_finished"]
+
+
+def cmd(memory: EngineMemory, op: Cmd, *ints: int, x: float = 0.0, y: float = 0.0) -> None:
+    assert memory.commands.push(int(op), *ints, x=x, y=y)
+
+
+def markers(memory: EngineMemory, slot: int) -> list[tuple[int, ...]]:
+    out = []
+    while (item := memory.markers[slot].pop()) is not None:
+        out.append(item[0])
+    return out
+
+
+def test_records_exactly_the_punched_frames(memory: EngineMemory, tmp_path: Path) -> None:
+    engine = make_engine(memory)
+    backend = NullBackend(engine, blocksize=128)
+    worker = Worker(memory, tmp_path)
+    path = worker.reserve(0, channels=1)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 1000, 11000)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    source = ramp_input(20000)
+    backend.run(20000, source)
+    worker.dw.pump(force=True)
+    (done,) = worker.finished()
+    assert done["frames"] == 10000
+    assert done["song_frame"] == 1000
+    assert done["gaps"] == []
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == SR
+    np.testing.assert_array_equal(data[:, 0], source[1000:11000, 0])
+
+
+def test_stereo_take_takes_the_chosen_inputs(memory: EngineMemory, tmp_path: Path) -> None:
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    path = worker.reserve(1, channels=2)
+    cmd(memory, Cmd.ARM, 1, 1, 1, 0)  # input 2 on the left, input 1 on the right
+    cmd(memory, Cmd.RECORD, 1, 0, 5000)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    source = ramp_input(6000)
+    NullBackend(engine, 65).run(6000, source)
+    worker.dw.pump(force=True)
+    data, _ = sf.read(path, dtype="float32", always_2d=True)
+    np.testing.assert_array_equal(data[:, 0], source[:5000, 1])
+    np.testing.assert_array_equal(data[:, 1], source[:5000, 0])
+
+
+def test_result_does_not_depend_on_block_size(memory: EngineMemory, tmp_path: Path) -> None:
+    results = []
+    for i, block in enumerate((64, 65, 512, 4096)):
+        mem = EngineMemory(memory.layout, tmp_path / f"e{block}.shm", create=True)
+        engine = make_engine(mem)
+        worker = Worker(mem, tmp_path / str(i))
+        (tmp_path / str(i)).mkdir()
+        path = worker.reserve(0)
+        cmd(mem, Cmd.CLICK, int(ClickMode.ALWAYS), x=0.5)
+        cmd(mem, Cmd.ARM, 0, 1, 0, -1)
+        cmd(mem, Cmd.RECORD, 1, 777, 30777)
+        cmd(mem, Cmd.PLAY, 1, -3000, 0, 0)
+        out = NullBackend(engine, block).run(40000, ramp_input(40000))
+        worker.dw.pump(force=True)
+        data, _ = sf.read(path, dtype="float32")
+        results.append((out, data))
+        mem.close()
+    for out, data in results[1:]:
+        np.testing.assert_array_equal(out, results[0][0])
+        np.testing.assert_array_equal(data, results[0][1])
+
+
+def test_loop_recording_makes_one_take_per_pass(memory: EngineMemory, tmp_path: Path) -> None:
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    paths = [worker.reserve(0) for _ in range(3)]
+    loop_start, loop_end = 2000, 6000
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, loop_start, 0, 0, 3)
+    cmd(memory, Cmd.PLAY, 1, 0, loop_start, loop_end)
+    source = ramp_input(30000)
+    NullBackend(engine, 100).run(30000, source)
+    worker.dw.pump(force=True)
+    done = worker.finished()
+    assert [d["pass"] for d in done] == [0, 1, 2]
+    assert all(d["frames"] == 4000 and d["song_frame"] == loop_start for d in done)
+    # pass k heard song frames 2000..6000 while the input ran on: timeline 2000+4000k ...
+    for k, path in enumerate(paths):
+        data, _ = sf.read(path, dtype="float32")
+        t0 = loop_start + 4000 * k
+        np.testing.assert_array_equal(data, source[t0 : t0 + 4000, 0])
+    assert engine.state == Transport.STOPPED
+
+
+def test_count_in_clicks_before_recording_starts(memory: EngineMemory, tmp_path: Path) -> None:
+    engine = make_engine(memory)  # 120 BPM: a beat is 24000 frames, a bar 96000
+    worker = Worker(memory, tmp_path)
+    worker.reserve(0)
+    cmd(memory, Cmd.CLICK, int(ClickMode.COUNT_IN), x=0.5)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 0, 48000)
+    cmd(memory, Cmd.PLAY, 1, -96000, 0, 0)
+    out = NullBackend(engine, 256).run(96000 + 48000 + 256)
+    worker.dw.pump(force=True)
+    (done,) = worker.finished()
+    assert done["song_frame"] == 0 and done["frames"] == 48000
+    for beat in range(4):  # four clicks in the count-in bar, none after it
+        onset = beat * 24000
+        assert np.abs(out[onset : onset + 200]).max() > 0.01
+    assert np.abs(out[96000:]).max() == 0.0
+
+
+def test_click_lands_on_the_beat_grid(memory: EngineMemory) -> None:
+    engine = make_engine(memory, frames_per_beat=SR * 60.0 / 97.0)  # not a whole number
+    cmd(memory, Cmd.CLICK, int(ClickMode.ALWAYS), x=0.5)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    out = NullBackend(engine, 128).run(SR * 4)
+    fpb = SR * 60.0 / 97.0
+    onsets = [round(b * fpb) for b in range(1, 6)]
+    for onset in onsets:
+        assert np.abs(out[onset - 50 : onset, 0]).max() == 0.0  # silence right before
+        assert np.abs(out[onset : onset + 50, 0]).max() > 0.0
+
+
+def test_gap_from_the_device_is_recorded_as_silence(memory: EngineMemory, tmp_path: Path
+                                                    ) -> None:
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    path = worker.reserve(0)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 0, 0)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    source = ramp_input(128 * 20)
+    out = np.zeros((128, 2), dtype=np.float32)
+    t = 1.0
+    for i in range(20):
+        if i == 10:
+            t += 300 / SR  # the device lost 300 frames between block 9 and 10
+        engine.process_rt(source[i * 128 : (i + 1) * 128], out, 128, t)
+        t += 128 / SR
+    cmd(memory, Cmd.STOP)
+    engine.process_rt(source[:128], out, 128, t)
+    worker.dw.pump(force=True)
+    (done,) = worker.finished()
+    assert done["gaps"] == [(1280, 300)]
+    # written + dropped = elapsed: the take keeps its length
+    assert done["frames"] == 20 * 128 + 300
+    data, _ = sf.read(path, dtype="float32")
+    np.testing.assert_array_equal(data[:1280], source[:1280, 0])
+    assert not data[1280:1580].any()
+    np.testing.assert_array_equal(data[1580:], source[1280:, 0])
+    assert memory.status.values[Status.GAP_FRAMES] == 300
+
+
+def test_overdub_plays_other_takes_in_time(memory: EngineMemory, tmp_path: Path) -> None:
+    beat = (np.sin(np.arange(20000) * 0.01) * 0.5).astype(np.float32).reshape(-1, 1)
+    take = tmp_path / "beat.wav"
+    sf.write(take, beat, SR, subtype="FLOAT")
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    position = 3000
+    worker.dw.handle({"op": "play", "epoch": 7, "start": -500, "loop_start": 0, "loop_end": 0,
+                      "tracks": [{"slot": 0, "clips": [{"path": str(take), "position": position,
+                                                        "offset": 0, "length": 20000}]}]})
+    cmd(memory, Cmd.TRACK_GAIN, 0, x=1.0, y=1.0)
+    cmd(memory, Cmd.TRACK_ACTIVE, 0, 1)
+    cmd(memory, Cmd.PLAY, 7, -500, 0, 0)
+    backend = NullBackend(engine, 128)
+    out = np.concatenate([_run_with_prefetch(backend, worker, 128) for _ in range(200)])
+    heard = out[:, 0]
+    t0 = position + 500  # timeline frame where the clip starts
+    np.testing.assert_allclose(heard[t0 : t0 + 20000], beat[:, 0], atol=1e-6)
+    assert not heard[:t0].any()
+
+
+def _run_with_prefetch(backend: NullBackend, worker: Worker, frames: int) -> np.ndarray:
+    worker.dw.prefetch()
+    return backend.run(frames)
+
+
+def test_gain_changes_are_ramped(memory: EngineMemory, tmp_path: Path) -> None:
+    tone = np.full((48000, 1), 0.5, dtype=np.float32)
+    take = tmp_path / "dc.wav"
+    sf.write(take, tone, SR, subtype="FLOAT")
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    worker.dw.handle({"op": "play", "epoch": 1, "start": 0, "loop_start": 0, "loop_end": 0,
+                      "tracks": [{"slot": 0, "clips": [{"path": str(take), "position": 0,
+                                                        "offset": 0, "length": 48000}]}]})
+    cmd(memory, Cmd.TRACK_GAIN, 0, x=1.0, y=1.0)
+    cmd(memory, Cmd.TRACK_ACTIVE, 0, 1)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    backend = NullBackend(engine, 100)
+    first = np.concatenate([_run_with_prefetch(backend, worker, 100) for _ in range(20)])
+    cmd(memory, Cmd.TRACK_GAIN, 0, x=0.0, y=0.0)
+    after = np.concatenate([_run_with_prefetch(backend, worker, 100) for _ in range(20)])
+    out = np.concatenate([first, after])[:, 0]
+    steps = np.abs(np.diff(out))
+    assert steps.max() < 0.5 / 100  # never a jump: the change is spread over many frames
+    assert out[-1] == 0.0
+
+
+def test_no_allocation_in_the_callback_after_warm_up(memory: EngineMemory) -> None:
+    engine = make_engine(memory)
+    cmd(memory, Cmd.CLICK, int(ClickMode.ALWAYS), x=0.5)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 0, 0)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    source = ramp_input(256)
+    out = np.zeros((256, 2), dtype=np.float32)
+    for _ in range(50):
+        engine.process_rt(source, out, 256)
+        memory.capture[0].consume(memory.capture[0].readable())
+        while memory.markers[0].pop() is not None:
+            pass
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for _ in range(500):
+            engine.process_rt(source, out, 256)
+            memory.capture[0].consume(memory.capture[0].readable())
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = [d for d in after.compare_to(before, "lineno")
+             if d.size_diff > 0 and "studio/audio" in str(d.traceback)]
+    assert sum(d.size_diff for d in grown) < 1024, grown[:5]
+    biggest = [d for d in grown if d.size_diff > 256]
+    assert not biggest, biggest
+
+
+def test_commands_are_applied_a_bounded_number_per_block(memory: EngineMemory) -> None:
+    engine = make_engine(memory)
+    for _ in range(100):
+        cmd(memory, Cmd.CLICK, int(ClickMode.OFF), x=0.1)
+    NullBackend(engine, 64).run(64)
+    assert memory.commands.pending() == 100 - 32
+    NullBackend(engine, 64).run(64 * 3)
+    assert memory.commands.pending() == 0
+
+
+def test_capture_overflow_keeps_time(memory: EngineMemory, tmp_path: Path) -> None:
+    """When the disk worker falls behind, the lost frames become a marked gap of silence."""
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    worker.reserve(0)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 0, 0)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    capacity = memory.capture[0].capacity
+    total = capacity + 10000
+    NullBackend(engine, 500).run(total, ramp_input(total))  # nobody drains meanwhile
+    cmd(memory, Cmd.STOP)
+    NullBackend(engine, 500).run(500)
+    worker.dw.pump(force=True)
+    (done,) = worker.finished()
+    assert done["frames"] == total
+    assert sum(n for _, n in done["gaps"]) == 10000
+    kinds = [m[0] for m in markers(memory, 0)]
+    assert kinds == [] or Marker.TAKE_END not in kinds
