@@ -159,7 +159,7 @@ class Engine:
         out.fill(0.0)
         if xrun:
             self.status[Status.XRUNS] += 1
-        gap = self._gap_frames_rt(adc_time, n)
+        gap = self._gap_frames_rt(adc_time, n, xrun)
         if self.state == Transport.ROLLING:
             if gap > 0:
                 self._gap_rt(gap)
@@ -281,19 +281,22 @@ class Engine:
                 n = min(n, self.punch_out - pos)
         return n
 
-    def _gap_frames_rt(self, adc_time: float, n: int) -> int:
-        """Frames the device skipped since the last block, judged by its input timestamps."""
+    def _gap_frames_rt(self, adc_time: float, n: int, xrun: bool) -> int:
+        """Frames the device skipped since the last block.
+
+        Only trusted when the device also reports an xrun: host timestamps (JACK's among them)
+        are wall-clock readings that jitter with scheduling, and a late callback must never
+        turn into silence in a member's take."""
         if adc_time <= 0.0:
             return 0
         last = self.last_adc
+        last_n = self._last_n
         self.last_adc = adc_time
-        self.status[Status.BLOCKSIZE] = n
-        if last <= 0.0:
-            self._last_n = n
-            return 0
-        expected = last + self._last_n / self.samplerate
         self._last_n = n
-        missing = round((adc_time - expected) * self.samplerate)
+        self.status[Status.BLOCKSIZE] = n
+        if last <= 0.0 or not xrun:
+            return 0
+        missing = round((adc_time - last) * self.samplerate) - last_n
         return missing if missing >= max(n // 2, 16) else 0
 
     # ---------------------------------------------------------------------------------------

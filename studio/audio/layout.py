@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from studio.audio.protocol import Status
-from studio.audio.shm import ArraySpec, FrameRing, LatestValues, RecordQueue, SharedRegion, TimelineRing
+from studio.audio.shm import (
+    ArraySpec,
+    FrameRing,
+    LatestValues,
+    RecordQueue,
+    SharedRegion,
+    TimelineRing,
+)
 
 METER_FIELDS = 4  # peak, rms, clip hold, peak max (see meters.MeterBank)
 

@@ -78,8 +78,9 @@ class SharedRegion:
             os.close(fd)
         self.arrays: dict[str, np.ndarray] = {}
         for spec in self.specs:
-            arr = np.ndarray(spec.shape, dtype=spec.dtype, buffer=self._mmap, offset=offsets[spec.name])
-            self.arrays[spec.name] = arr
+            self.arrays[spec.name] = np.ndarray(
+                spec.shape, dtype=spec.dtype, buffer=self._mmap, offset=offsets[spec.name]
+            )
         if create:
             for arr in self.arrays.values():
                 arr.fill(0)
@@ -184,7 +185,7 @@ class FrameRing:
         self.counters[8] = int(self.counters[8]) + frames
 
     def read(self, max_frames: int) -> np.ndarray:
-        """Copy out and consume up to max_frames (consumer side; allocates, not for the callback)."""
+        """Copy out and consume up to max_frames (consumer side; allocates, so never `_rt`)."""
         a, b = self.peek(max_frames)
         out = np.concatenate([a, b]) if len(b) else a.copy()
         self.consume(len(out))
@@ -235,8 +236,8 @@ class RecordQueue:
         return True
 
     def push(self, op: int, *ints: int, x: float = 0.0, y: float = 0.0) -> bool:
-        padded = [*ints, 0, 0, 0, 0, 0][:5]
-        return self.push_rt(op, *padded, x=x, y=y)
+        a, b, c, d, e = (*ints, 0, 0, 0, 0, 0)[:5]
+        return self.push_rt(op, a, b, c, d, e, x, y)
 
     def pending(self) -> int:
         return int(self.counters[0]) - int(self.counters[8])

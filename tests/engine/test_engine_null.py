@@ -201,7 +201,7 @@ def test_gap_from_the_device_is_recorded_as_silence(memory: EngineMemory, tmp_pa
     for i in range(20):
         if i == 10:
             t += 300 / SR  # the device lost 300 frames between block 9 and 10
-        engine.process_rt(source[i * 128 : (i + 1) * 128], out, 128, t)
+        engine.process_rt(source[i * 128 : (i + 1) * 128], out, 128, t, xrun=(i == 10))
         t += 128 / SR
     cmd(memory, Cmd.STOP)
     engine.process_rt(source[:128], out, 128, t)
@@ -215,6 +215,26 @@ def test_gap_from_the_device_is_recorded_as_silence(memory: EngineMemory, tmp_pa
     assert not data[1280:1580].any()
     np.testing.assert_array_equal(data[1580:], source[1280:, 0])
     assert memory.status.values[Status.GAP_FRAMES] == 300
+
+
+def test_late_callbacks_without_an_xrun_are_not_gaps(memory: EngineMemory, tmp_path: Path
+                                                     ) -> None:
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    worker.reserve(0)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 0, 0)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    out = np.zeros((128, 2), dtype=np.float32)
+    source = ramp_input(128)
+    jitter = np.random.default_rng(1).uniform(0, 200 / SR, 40)
+    for i in range(40):
+        engine.process_rt(source, out, 128, 1.0 + i * 128 / SR + jitter[i])
+    cmd(memory, Cmd.STOP)
+    engine.process_rt(source, out, 128, 2.0)
+    worker.dw.pump(force=True)
+    (done,) = worker.finished()
+    assert done["gaps"] == [] and done["frames"] == 40 * 128
 
 
 def test_overdub_plays_other_takes_in_time(memory: EngineMemory, tmp_path: Path) -> None:

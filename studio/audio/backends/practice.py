@@ -25,7 +25,9 @@ def practice_signal(samplerate: int, seconds: float = 8.0) -> np.ndarray:
     idx = np.minimum((t / note_len).astype(np.int64), len(notes) - 1)
     freq = notes[idx] * (1.0 + 0.006 * np.sin(2 * np.pi * 5.5 * t))
     phase = 2 * np.pi * np.cumsum(freq) / samplerate
-    voice = sum(np.sin(k * phase) / k**1.5 for k in range(1, 7))
+    voice = np.zeros(n)
+    for k in range(1, 7):
+        voice += np.sin(k * phase) / k**1.5
     within = (t % note_len) / note_len
     envelope = np.clip(within / 0.08, 0, 1) * np.clip((1.0 - within) / 0.15, 0, 1)
     phrase = ((t % (seconds / 2)) < (seconds / 2) * 0.85).astype(np.float64)

@@ -1,0 +1,167 @@
+"""The engine host: an OS process that does nothing but the audio callback.
+
+Started by the supervisor as ``python -m studio.audio.engine_host CONFIG_JSON``. It attaches to
+the engine's shared memory, builds the callback's graph, warms it up, freezes and disables the
+garbage collector, asks for real-time scheduling, opens the device and then sleeps: its main
+thread only wakes a few times a second to see whether it was told to quit or its supervisor is
+gone. Nothing here talks to the catalog or the disk; device loss is seen by the supervisor's
+watchdog (the heartbeat stops), which kills this process and starts a new one.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from studio.audio.effects import MonitorChain
+from studio.audio.engine import Engine
+from studio.audio.layout import EngineLayout, EngineMemory
+from studio.audio.protocol import Status
+from studio.audio.realtime import request_realtime
+from studio.core.preset import find_preset, presets_folder
+
+
+@dataclass
+class EngineHostConfig:
+    memory_path: str
+    layout: dict[str, object]
+    backend: str  # "portaudio" | "practice"
+    samplerate: int = 48000
+    blocksize: int = 0  # 0: the host's own period (PortAudio), 256 for the practice device
+    input_device: int | None = None
+    output_device: int | None = None
+    input_channels: int = 2
+    output_channels: int = 2
+    frames_per_beat: float = 32000.0
+    beats_per_bar: int = 4
+    click_level: float = 0.5
+    monitor_presets: dict[str, str] = field(default_factory=dict)  # capture slot -> preset
+    realtime: bool = True
+    max_block: int = 8192
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EngineHostConfig:
+        return cls(**json.loads(text))
+
+
+class Device(Protocol):
+    latency: tuple[float, float]
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def active(self) -> bool: ...
+
+
+def build_engine(config: EngineHostConfig, memory: EngineMemory) -> Engine:
+    chains = {}
+    folder = presets_folder()
+    for slot, name in config.monitor_presets.items():
+        preset = find_preset(name, folder / "effects")
+        chains[int(slot)] = MonitorChain(preset, config.samplerate, 2, config.max_block)
+    return Engine(
+        memory,
+        config.samplerate,
+        max_block=config.max_block,
+        input_channels=config.input_channels,
+        output_channels=config.output_channels,
+        frames_per_beat=config.frames_per_beat,
+        beats_per_bar=config.beats_per_bar,
+        click_level=config.click_level,
+        monitor_chains=chains,
+    )
+
+
+def warm_up(engine: Engine, memory: EngineMemory, blocks: int = 64) -> None:
+    """Run every code path once so nothing is compiled or allocated for the first time live."""
+    n = min(engine.max_block, 1024)
+    inp = np.zeros((n, max(engine.input_channels, 1)), dtype=np.float32)
+    out = np.zeros((n, engine.output_channels), dtype=np.float32)
+    for k in engine.monitor_chains:
+        engine.slots[k].armed = True
+        engine.slots[k].monitor = True
+    for _ in range(blocks):
+        engine.process_rt(inp, out, n)
+    for k in engine.monitor_chains:
+        engine.slots[k].armed = False
+        engine.slots[k].monitor = False
+        engine.monitor_chains[k].reset()
+    # warm-up must not leave traces: meters, heartbeat and timings start clean
+    memory.timings.consume(memory.timings.readable())
+    engine.max_callback = 0.0
+    memory.status.values[Status.HEARTBEAT] = 0
+    memory.status.values[Status.MAX_CALLBACK_S] = 0.0
+
+
+def open_device(config: EngineHostConfig, engine: Engine) -> Device:
+    if config.backend == "practice":
+        from studio.audio.backends.practice import PracticeDevice
+
+        return PracticeDevice(
+            engine, config.samplerate, config.blocksize or 256, config.input_channels
+        )
+    from studio.audio.backends.portaudio import PortAudioDevice
+
+    return PortAudioDevice(
+        engine,
+        config.samplerate,
+        config.blocksize,
+        (config.input_device, config.output_device),
+        config.input_channels,
+        config.output_channels,
+    )
+
+
+def run(config: EngineHostConfig) -> int:
+    parent = os.getppid()
+    layout = EngineLayout(**config.layout)  # type: ignore[arg-type]
+    memory = EngineMemory(layout, Path(config.memory_path), create=False)
+    engine = build_engine(config, memory)
+    warm_up(engine, memory)
+    if config.realtime:
+        result = request_realtime()
+        print(json.dumps({"realtime": result.to_dict()}), flush=True)
+    device = open_device(config, engine)
+    memory.status.values[Status.INPUT_LATENCY_S] = device.latency[0]
+    memory.status.values[Status.OUTPUT_LATENCY_S] = device.latency[1]
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    signal.signal(signal.SIGTERM, lambda *_: setattr(engine, "quit_requested", True))
+    device.start()
+    print(json.dumps({"ready": True, "latency": list(device.latency)}), flush=True)
+    try:
+        while not engine.quit_requested:
+            time.sleep(0.1)
+            if os.getppid() != parent and not engine.orphaned:
+                engine.orphaned = True  # supervisor gone: the callback ends open takes
+                time.sleep(0.3)
+                break
+            if not device.active:
+                break
+    finally:
+        device.stop()
+        memory.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    config = EngineHostConfig.from_json(args[0])
+    return run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

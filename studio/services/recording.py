@@ -1,0 +1,380 @@
+"""A recording: from "these tracks, these inputs" to takes safely in the catalog.
+
+Order of things, so nothing is ever lost: the catalog row ("recording") and the ``.pending``
+marker exist, and the disk worker has opened the file with mode ``'x'``, before the callback is
+told to record. When a take ends the disk worker closes and fsyncs it, and only then is it
+committed "complete" with its frame count and SHA-256, and the marker removed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.audio.devices import DeviceInfo
+from studio.audio.protocol import ClickMode, Cmd, Status
+from studio.core.i18n import StudioError, Words
+from studio.core.song import Gap, Song, Take, Track
+from studio.services.studio import Studio, write_pending_marker
+from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
+from studio.store.layout import free_bytes
+
+DISK_TOO_FULL = Words(
+    nb="Det er for lite plass på disken til å ta opp ({free} MB ledig, trenger {need} MB). "
+       "Slett eller flytt noe, og prøv igjen.",
+    en="There is too little disk space to record ({free} MB free, {need} MB needed). "
+       "Delete or move something and try again.",
+)
+DISK_FULL_STOPPED = Words(
+    nb="Disken ble full, så opptaket stoppet. Alt som kom inn før det er tatt vare på.",
+    en="The disk became full, so recording stopped. Everything before that has been kept.",
+)
+BAD_INPUTS = Words(
+    nb="Inngang {inputs} finnes ikke på denne enheten (den har {count} innganger).",
+    en="Input {inputs} does not exist on this device (it has {count} inputs).",
+)
+TOO_MANY_TRACKS = Words(
+    nb="Du kan ta opp på høyst {max} spor samtidig.",
+    en="You can record on at most {max} tracks at once.",
+)
+NOTHING_TO_RECORD = Words(
+    nb="Opptaket må vare lenger enn null sekunder.",
+    en="The recording must last longer than zero seconds.",
+)
+
+
+@dataclass
+class TrackInput:
+    track: str
+    inputs: tuple[int, ...] = (1,)  # device inputs, counted from 1; one (mono) or two (stereo)
+
+
+@dataclass
+class RecordRequest:
+    song: str
+    tracks: list[TrackInput]
+    seconds: float
+    device: str | None = None
+    samplerate: int | None = None
+    blocksize: int = 0
+    monitor: str | None = None
+    click: bool = False
+    count_in_bars: int = 0
+    click_level: float = 0.5
+    start_bar: int = 1
+    loop_bars: int | None = None  # loop recording: each pass over these bars is a new take
+    passes: int = 1
+    env: dict[str, str] | None = None
+    realtime: bool = True
+    # called once the engine runs, before the transport starts (e.g. to make JACK connections)
+    after_start: Callable[[], None] | None = None
+
+
+@dataclass
+class TakeReport:
+    id: int
+    track: str
+    path: str
+    frames: int
+    samplerate: int
+    song_position_frames: int
+    latency_frames: int
+    state: str
+    gaps: list[dict[str, int]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "track": self.track,
+            "path": self.path,
+            "frames": self.frames,
+            "samplerate": self.samplerate,
+            "song_position_frames": self.song_position_frames,
+            "latency_frames": self.latency_frames,
+            "state": self.state,
+            "gaps": self.gaps,
+        }
+
+
+@dataclass
+class RecordResult:
+    takes: list[TakeReport]
+    device: str
+    practice: bool
+    messages: list[str]
+    xruns: int = 0
+
+
+Progress = Callable[[str, dict[str, float]], None]
+
+
+def _reserve_bytes(samplerate: int, channels: int, seconds: float) -> int:
+    floor_mb = int(os.environ.get("STUDIO_DISK_RESERVE_MB", "256"))
+    return floor_mb * 1_000_000 + int(samplerate * channels * 3 * seconds)
+
+
+class Recording:
+    """One run of the transport that records on one or more tracks."""
+
+    def __init__(self, studio: Studio, request: RecordRequest,
+                 progress: Progress | None = None) -> None:
+        self.studio = studio
+        self.request = request
+        self.progress = progress
+        self.song: Song = studio.song(request.song)
+        self.samplerate = request.samplerate or self.song.samplerate
+        self.messages: list[str] = []
+        self.reports: list[TakeReport] = []
+        self.slots: dict[int, Track] = {}
+        self.pending: dict[int, tuple[int, Take]] = {}  # take id -> (slot, take)
+        self.latency_frames = 0
+        self.device: DeviceInfo | None = None
+        self.supervisor: Supervisor | None = None
+
+    # ------------------------------------------------------------------------------------------
+    def run(self) -> RecordResult:
+        req = self.request
+        if req.seconds <= 0 and req.loop_bars is None:
+            raise StudioError(NOTHING_TO_RECORD)
+        catalog = self.studio.catalog
+        self.device = self.studio.pick_device(req.device, req.env)
+        in_count = self.device.max_input_channels if self.device else 2
+        if len(req.tracks) > 8:
+            raise StudioError(TOO_MANY_TRACKS, max=8)
+        for ti in req.tracks:
+            if not ti.inputs or any(i < 1 or i > in_count for i in ti.inputs) or len(ti.inputs) > 2:
+                raise StudioError(BAD_INPUTS, inputs=",".join(map(str, ti.inputs)), count=in_count)
+        channels_total = sum(len(t.inputs) for t in req.tracks)
+        takes_dir = self.studio.paths.takes_dir(self.song.id)
+        need = _reserve_bytes(self.samplerate, channels_total, max(req.seconds, 60.0))
+        free = free_bytes(takes_dir)
+        if free < need:
+            raise StudioError(DISK_TOO_FULL, free=free // 1_000_000, need=need // 1_000_000)
+
+        for slot, ti in enumerate(req.tracks):
+            self.slots[slot] = catalog.ensure_track(self.song.id, ti.track, channels=len(ti.inputs))
+
+        tb = self.song.timebase
+        settings = EngineSettings(
+            backend="portaudio" if self.device else "practice",
+            samplerate=self.samplerate,
+            blocksize=req.blocksize,
+            input_device=self.device.index if self.device else None,
+            output_device=self.device.index if self.device else None,
+            input_channels=min(in_count, 32),
+            output_channels=min(self.device.max_output_channels, 2) if self.device else 2,
+            frames_per_beat=self.samplerate * 60.0 / tb.tempo_bpm,
+            beats_per_bar=tb.beats_per_bar,
+            click_level=req.click_level,
+            monitor_presets={str(s): req.monitor for s in self.slots} if req.monitor else {},
+            realtime=req.realtime,
+            env=req.env,
+        )
+        sup = self.supervisor = Supervisor(settings, self.studio.paths.run_dir, takes_dir)
+        sup.start()
+        try:
+            if req.after_start is not None:
+                req.after_start()
+            return self._record(sup)
+        finally:
+            sup.stop()
+
+    # ------------------------------------------------------------------------------------------
+    def _device_name(self) -> str:
+        return self.device.name if self.device else "practice"
+
+    def _record(self, sup: Supervisor) -> RecordResult:
+        req = self.request
+        catalog = self.studio.catalog
+        sr = self.samplerate
+        if self.device is None:
+            self.latency_frames = 0  # the practice signal is generated in step with the clock
+        else:
+            key = f"{self.device.hostapi}:{self.device.name}"
+            measured = catalog.calibration(key, sr, req.blocksize)
+            self.latency_frames = (
+                measured if measured is not None
+                else round((sup.latency[0] + sup.latency[1]) * sr)
+            )
+        tb = self.song.timebase
+        fpb = sr * 60.0 / tb.tempo_bpm
+        punch_in = round((req.start_bar - 1) * tb.beats_per_bar * fpb)
+        countin = round(req.count_in_bars * tb.beats_per_bar * fpb)
+        loop_start = loop_end = 0
+        punch_out = punch_in + round(req.seconds * sr)
+        passes = 0
+        if req.loop_bars:
+            loop_start = punch_in
+            loop_end = punch_in + round(req.loop_bars * tb.beats_per_bar * fpb)
+            punch_out = 0
+            passes = max(req.passes, 1)
+        epoch = sup.next_epoch()
+        self._start_playback(sup, epoch, punch_in - countin, loop_start, loop_end)
+        for slot in self.slots:
+            self._reserve(sup, slot)
+            if passes > 1:
+                self._reserve(sup, slot)
+        sup.command(Cmd.SET_TEMPO, tb.beats_per_bar, x=fpb)
+        if req.click:
+            sup.command(Cmd.CLICK, int(ClickMode.ALWAYS), x=req.click_level)
+        elif req.count_in_bars:
+            sup.command(Cmd.CLICK, int(ClickMode.COUNT_IN), x=req.click_level)
+        for slot, ti in enumerate(req.tracks):
+            a = ti.inputs[0] - 1
+            b = ti.inputs[1] - 1 if len(ti.inputs) == 2 else -1
+            sup.command(Cmd.ARM, slot, 1, a, b)
+            if req.monitor:
+                sup.command(Cmd.MONITOR, slot, 1, x=1.0)
+        sup.command(Cmd.RECORD, 1, punch_in, punch_out, 0, passes)
+        sup.command(Cmd.PLAY, epoch, punch_in - countin, loop_start, loop_end)
+        expected = len(self.slots) * (passes or 1)
+        self._follow(sup, expected, punch_in - countin, punch_out)
+        return RecordResult(self.reports, self._device_name(), self.device is None,
+                            self.messages, int(sup.status(Status.XRUNS)))
+
+    def _start_playback(self, sup: Supervisor, epoch: int, start: int,
+                        loop_start: int, loop_end: int) -> None:
+        """Play the song's other tracks (their newest take) while recording: overdub."""
+        recording_ids = {t.id for t in self.slots.values()}
+        tracks = []
+        playback_slot = 0
+        for track in self.studio.catalog.tracks(self.song.id):
+            if track.id in recording_ids or track.muted:
+                continue
+            clips = self._clips_of(track)
+            if not clips or playback_slot >= sup.layout.playback_slots:
+                continue
+            tracks.append({"slot": playback_slot, "clips": clips})
+            from studio.audio.gain import constant_power_pan
+
+            left, right = constant_power_pan(track.pan)
+            gain = 10 ** (track.gain_db / 20)
+            sup.command(Cmd.TRACK_GAIN, playback_slot, x=gain * left, y=gain * right)
+            sup.command(Cmd.TRACK_ACTIVE, playback_slot, 1)
+            playback_slot += 1
+        if tracks:
+            sup.disk({"op": "play", "epoch": epoch, "start": start,
+                      "loop_start": loop_start, "loop_end": loop_end, "tracks": tracks})
+            sup.wait_disk("prefetched", timeout=30.0, epoch=epoch)
+
+    def _clips_of(self, track: Track) -> list[dict[str, Any]]:
+        catalog = self.studio.catalog
+        clips = catalog.clips(track.id)
+        result = []
+        for clip in clips:
+            take = catalog.take(clip.take_id)
+            result.append({
+                "path": str(self.studio.take_path(take)),
+                "position": clip.position_frames,
+                "offset": clip.offset_frames,
+                "length": clip.length_frames,
+                "gain": 10 ** (clip.gain_db / 20),
+            })
+        return result
+
+    def _reserve(self, sup: Supervisor, slot: int) -> None:
+        track = self.slots[slot]
+        paths = self.studio.paths
+        path = paths.new_take_path(self.song.id, track.name)
+        take = self.studio.catalog.begin_take(
+            self.song.id, track.id, paths.relative(path), self.samplerate, track.channels,
+            device=self._device_name(), latency_frames=self.latency_frames)
+        write_pending_marker(paths.pending_marker(path), take.id)
+        self.pending[take.id] = (slot, take)
+        sup.disk({"op": "reserve", "slot": slot, "take_id": take.id, "path": str(path),
+                  "channels": track.channels})
+        answer = sup.wait_disk("reserved", timeout=10.0, take_id=take.id)
+        del answer
+
+    def _follow(self, sup: Supervisor, expected: int, start: int, punch_out: int) -> None:
+        finished = 0
+        stop_sent = False
+        lost = False
+        while finished < expected:
+            for event in sup.drain_disk_events():
+                kind = event.get("event")
+                if kind == "take_started" and self.request.loop_bars:
+                    self._reserve(sup, int(event["slot"]))
+                elif kind == "take_finished":
+                    self._commit(event)
+                    finished += 1
+                elif kind == "disk_full":
+                    self.messages.append(DISK_FULL_STOPPED.say())
+                    sup.command(Cmd.STOP)
+                    stop_sent = True
+                elif kind == "disk_low":
+                    pass
+                elif kind == "exited":
+                    lost = True
+            if sup.device_lost.is_set() and not lost:
+                lost = True
+                self.messages.append(DEVICE_LOST.say())
+                sup.disk({"op": "finish_all", "state": "interrupted"})
+            if lost and finished < expected:
+                self._collect_after_loss(sup, expected - finished)
+                break
+            if (not stop_sent and punch_out and
+                    sup.status(Status.SONG_FRAME) >= punch_out and sup.status(Status.STATE) == 1):
+                sup.command(Cmd.RECORD, 0, 0, 0)
+                sup.command(Cmd.STOP)
+                stop_sent = True
+            if self.progress:
+                self.progress("recording", sup.status_snapshot())
+            time.sleep(0.02)
+        if not lost:
+            sup.command(Cmd.STOP)
+        for slot in self.slots:
+            sup.disk({"op": "release", "slot": slot})
+        self._discard_unused(sup)
+
+    def _collect_after_loss(self, sup: Supervisor, missing: int) -> None:
+        deadline = time.monotonic() + 30.0
+        while missing > 0 and time.monotonic() < deadline:
+            for event in sup.drain_disk_events():
+                if event.get("event") == "take_finished":
+                    self._commit(event, force_state="interrupted")
+                    missing -= 1
+                if event.get("event") == "finished_all":
+                    missing = 0
+            time.sleep(0.02)
+
+    def _discard_unused(self, sup: Supervisor) -> None:
+        deadline = time.monotonic() + 10.0
+        paths = self.studio.paths
+        while self.pending and time.monotonic() < deadline:
+            for event in sup.drain_disk_events():
+                if event.get("event") == "released":
+                    entry = self.pending.pop(int(event["take_id"]), None)
+                    if entry is None:
+                        continue
+                    _, take = entry
+                    self.studio.catalog.discard_take(take.id)
+                    paths.pending_marker(paths.absolute(take.path)).unlink(missing_ok=True)
+                elif event.get("event") == "take_finished":
+                    self._commit(event)
+            time.sleep(0.02)
+
+    def _commit(self, event: dict[str, Any], force_state: str | None = None) -> None:
+        take_id = int(event["take_id"])
+        entry = self.pending.pop(take_id, None)
+        if entry is None:
+            return
+        slot, take = entry
+        gaps = [Gap(int(a), int(n)) for a, n in event.get("gaps", [])]
+        position = int(event["song_frame"]) - self.latency_frames
+        state = force_state or str(event.get("state", "complete"))
+        done = self.studio.catalog.finish_take(
+            take_id, frames=int(event["frames"]), sha256=str(event["sha256"]),
+            song_position_frames=position, gaps=gaps, state=state)  # type: ignore[arg-type]
+        if done.frames > 0:
+            self.studio.catalog.add_clip(done.track_id, done.id, position, 0, done.frames)
+        paths = self.studio.paths
+        paths.pending_marker(paths.absolute(take.path)).unlink(missing_ok=True)
+        self.reports.append(TakeReport(
+            id=done.id, track=self.slots[slot].name, path=str(paths.absolute(done.path)),
+            frames=done.frames, samplerate=done.samplerate,
+            song_position_frames=done.song_position_frames, latency_frames=self.latency_frames,
+            state=done.state, gaps=[{"at_frame": g.at_frame, "frames": g.frames} for g in gaps]))

@@ -1,0 +1,104 @@
+"""Real faults: kill -9 of the engine host mid-take, kill -9 of the CLI process mid-take."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from studio.audio.protocol import Status
+from studio.services.recording import Recording, RecordRequest, RecordResult, TrackInput
+from studio.services.studio import Studio
+from studio.store.layout import StudioPaths
+
+SR = 48000
+
+
+def wait_for(cond: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def test_kill_engine_host_mid_take_keeps_the_audio(tmp_path: Path) -> None:
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Crash", tempo_bpm=90)
+        recording = Recording(studio, RecordRequest(
+            song="Crash", tracks=[TrackInput("vocal", (1,))], seconds=60, device="practice"))
+        results: list[RecordResult] = []
+        runner = threading.Thread(target=lambda: results.append(recording.run()))
+        runner.start()
+        wait_for(lambda: recording.supervisor is not None and recording.supervisor.status(
+            Status.SONG_FRAME) > SR)
+        sup = recording.supervisor
+        assert sup is not None and sup.engine_proc is not None
+        heard = sup.status(Status.SONG_FRAME)
+        os.kill(sup.engine_proc.pid, signal.SIGKILL)
+        runner.join(timeout=60)
+        assert not runner.is_alive()
+        (take,) = results[0].takes
+        assert take.state == "interrupted"
+        assert results[0].messages  # the user is told, in plain words
+        assert take.frames >= heard - 0.25 * SR  # at most a quarter second lost
+        data, _ = sf.read(take.path, dtype="float32")
+        assert len(data) == take.frames
+
+
+def test_kill_the_cli_mid_take_then_recover(tmp_path: Path) -> None:
+    env = dict(os.environ, STUDIO_HOME=str(tmp_path), STUDIO_LANG="en")
+    run = [sys.executable, "-m", "studio"]
+    subprocess.run([*run, "song", "new", "Crash"], env=env, check=True, capture_output=True)
+    cli = subprocess.Popen([*run, "record", "--song", "Crash", "--track", "vocal",
+                            "--seconds", "60", "--device", "practice"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    takes = tmp_path / "takes"
+    wait_for(lambda: any(p.suffix == ".wav" and p.stat().st_size > 3 * SR * 2
+                         for p in takes.rglob("*.wav")))  # at least ~2 s on disk
+    started = time.monotonic()
+    os.kill(cli.pid, signal.SIGKILL)
+    cli.wait()
+    # the engine host and the disk worker notice and end the take on their own
+    wait_for(lambda: not _children_alive(cli.pid), timeout=30)
+    del started
+    out = subprocess.run([*run, "takes", "recover", "--json"], env=env, capture_output=True,
+                         text=True, check=True)
+    (recovered,) = json.loads(out.stdout)["recovered"]
+    assert recovered["frames"] >= 2 * SR - SR // 4
+    data, _ = sf.read(recovered["path"], dtype="float32")
+    assert len(data) == recovered["frames"] and abs(data).max() > 0.05
+    listed = json.loads(subprocess.run([*run, "takes", "list", "--json"], env=env,
+                                       capture_output=True, text=True).stdout)["takes"]
+    assert [t["state"] for t in listed] == ["recovered"]
+    # nothing is recovered twice, and nothing was deleted
+    again = json.loads(subprocess.run([*run, "takes", "recover", "--json"], env=env,
+                                      capture_output=True, text=True).stdout)
+    assert again["recovered"] == []
+    assert Path(recovered["path"]).exists()
+
+
+def _children_alive(parent_pid: int) -> bool:
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"studio.audio.engine_host" in cmdline or b"studio.audio.disk_worker" in cmdline:
+            status = (proc / "status").read_text()
+            if "State:\tZ" not in status:
+                return True
+    return False
+
+
+pytestmark = pytest.mark.slow

@@ -1,0 +1,57 @@
+"""The real PortAudio path on a JACK server of our own (dummy driver), output wired to input.
+
+A click recorded through the loop must land on the song's beat grid after latency compensation,
+to the frame, at several period sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.audio.click import Metronome
+from studio.services.recording import Recording, RecordRequest, TrackInput
+from studio.services.studio import Studio
+from studio.store.layout import StudioPaths
+
+SR = 48000
+TEMPO = 120.0
+
+
+def loop_engine_to_itself(server: Any) -> None:
+    server.wait_for_port("PortAudio:out_0", timeout=10)
+    for src, dst in server.connections():
+        if dst.startswith("PortAudio:in"):
+            server.disconnect(src, dst)
+    server.connect("PortAudio:out_0", "PortAudio:in_0")
+
+
+@pytest.mark.jack
+@pytest.mark.parametrize("period", [64, 128, 256])
+def test_recorded_click_lines_up_with_the_beat_grid(make_jack_server: Any, tmp_path: Path,
+                                                    period: int) -> None:
+    server = make_jack_server(period=period, samplerate=SR, realtime=True)
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Grid", tempo_bpm=TEMPO)
+        request = RecordRequest(
+            song="Grid", tracks=[TrackInput("loop", (1,))], seconds=3.0, device="system",
+            click=True, start_bar=2, env=server.env(), realtime=True,
+            after_start=lambda: loop_engine_to_itself(server))
+        result = Recording(studio, request).run()
+    (take,) = result.takes
+    assert take.gaps == [], f"the server had xruns: {server.xruns()}"
+    recorded, _ = sf.read(take.path, dtype="float32")
+    # what the engine played, computed for the song frames the take says it holds
+    fpb = SR * 60.0 / TEMPO
+    metronome = Metronome(SR, 1, fpb, 4, 0.5)
+    reference = np.zeros((len(recorded), 1), dtype=np.float32)
+    metronome.mix_rt(reference, take.song_position_frames, len(recorded))
+    lags = {lag: float(np.abs(np.roll(reference[:, 0], lag) - recorded).max())
+            for lag in range(-3, 4)}
+    best = min(lags, key=lambda k: lags[k])
+    assert abs(best) <= 1, lags
+    assert lags[best] < 1e-3
+    assert np.abs(recorded).max() > 0.1  # the click really went round the loop
