@@ -47,6 +47,7 @@ class EngineHostConfig:
     monitor_presets: dict[str, str] = field(default_factory=dict)  # capture slot -> preset
     realtime: bool = True
     max_block: int = 8192
+    practice_speed: float = 1.0  # the practice device faster than real time (benchmarks)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -110,7 +111,11 @@ def open_device(config: EngineHostConfig, engine: Engine) -> Device:
         from studio.audio.backends.practice import PracticeDevice
 
         return PracticeDevice(
-            engine, config.samplerate, config.blocksize or 256, config.input_channels
+            engine,
+            config.samplerate,
+            config.blocksize or 256,
+            config.input_channels,
+            config.practice_speed,
         )
     from studio.audio.backends.portaudio import PortAudioDevice
 

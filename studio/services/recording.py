@@ -40,6 +40,11 @@ TOO_MANY_TRACKS = Words(
     nb="Du kan ta opp på høyst {max} spor samtidig.",
     en="You can record on at most {max} tracks at once.",
 )
+ENGINE_RESTARTED = Words(
+    nb="Lydmotoren er startet på nytt med {device}.",
+    en="The audio engine has been restarted with {device}.",
+)
+PRACTICE_WORDS = Words(nb="øvingsenheten", en="the practice device")
 NOTHING_TO_RECORD = Words(
     nb="Opptaket må vare lenger enn null sekunder.",
     en="The recording must last longer than zero seconds.",
@@ -69,6 +74,7 @@ class RecordRequest:
     passes: int = 1
     env: dict[str, str] | None = None
     realtime: bool = True
+    practice_speed: float = 1.0  # the practice device faster than real time (benchmarks)
     # called once the engine runs, before the transport starts (e.g. to make JACK connections)
     after_start: Callable[[], None] | None = None
 
@@ -106,6 +112,8 @@ class RecordResult:
     practice: bool
     messages: list[str]
     xruns: int = 0
+    device_lost_after_s: float | None = None  # how long the device was silent before we acted
+    restarted_on: str | None = None  # the device the engine was restarted with after a loss
 
 
 Progress = Callable[[str, dict[str, float]], None]
@@ -133,6 +141,7 @@ class Recording:
         self.latency_frames = 0
         self.device: DeviceInfo | None = None
         self.supervisor: Supervisor | None = None
+        self.restarted_on: str | None = None
 
     # ------------------------------------------------------------------------------------------
     def run(self) -> RecordResult:
@@ -171,6 +180,7 @@ class Recording:
             click_level=req.click_level,
             monitor_presets={str(s): req.monitor for s in self.slots} if req.monitor else {},
             realtime=req.realtime,
+            practice_speed=req.practice_speed,
             env=req.env,
         )
         sup = self.supervisor = Supervisor(settings, self.studio.paths.run_dir, takes_dir)
@@ -233,7 +243,8 @@ class Recording:
         expected = len(self.slots) * (passes or 1)
         self._follow(sup, expected, punch_in - countin, punch_out)
         return RecordResult(self.reports, self._device_name(), self.device is None,
-                            self.messages, int(sup.status(Status.XRUNS)))
+                            self.messages, int(sup.status(Status.XRUNS)),
+                            sup.loss_detected_after_s, self.restarted_on)
 
     def _start_playback(self, sup: Supervisor, epoch: int, start: int,
                         loop_start: int, loop_end: int) -> None:
@@ -313,8 +324,10 @@ class Recording:
                 lost = True
                 self.messages.append(DEVICE_LOST.say())
                 sup.disk({"op": "finish_all", "state": "interrupted"})
-            if lost and finished < expected:
-                self._collect_after_loss(sup, expected - finished)
+            if lost:
+                if finished < expected:
+                    self._collect_after_loss(sup, expected - finished)
+                self._restart_after_loss(sup)
                 break
             if (not stop_sent and punch_out and
                     sup.status(Status.SONG_FRAME) >= punch_out and sup.status(Status.STATE) == 1):
@@ -340,6 +353,28 @@ class Recording:
                 if event.get("event") == "finished_all":
                     missing = 0
             time.sleep(0.02)
+
+    def _restart_after_loss(self, sup: Supervisor) -> None:
+        """Start a fresh engine host, on the same device if it is still there, else on the
+        practice device, so the studio keeps working."""
+        settings = sup.settings
+        device: DeviceInfo | None = None
+        if self.device is not None:
+            try:
+                device = self.studio.pick_device(self.device.name, self.request.env)
+            except StudioError:
+                device = None
+        settings.backend = "portaudio" if device else "practice"
+        settings.input_device = settings.output_device = device.index if device else None
+        settings.monitor_presets = {}
+        try:
+            sup.restart_engine(settings)
+        except StudioError as error:
+            self.messages.append(error.say())
+            return
+        self.restarted_on = device.name if device else "practice"
+        self.messages.append(ENGINE_RESTARTED.say(
+            device=device.name if device else PRACTICE_WORDS.say()))
 
     def _discard_unused(self, sup: Supervisor) -> None:
         deadline = time.monotonic() + 10.0

@@ -54,6 +54,7 @@ class EngineSettings:
     click_level: float = 0.5
     monitor_presets: dict[str, str] = field(default_factory=dict)
     realtime: bool = True
+    practice_speed: float = 1.0
     env: dict[str, str] | None = None  # environment for the children (e.g. JACK server name)
 
 
@@ -96,6 +97,7 @@ class Supervisor:
         self.latency: tuple[float, float] = (0.0, 0.0)
         self.realtime: dict[str, Any] = {}
         self.device_lost = threading.Event()
+        self.loss_detected_after_s: float | None = None  # heartbeat silence when loss was seen
         self._watch_stop = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._epoch = 0
@@ -151,6 +153,7 @@ class Supervisor:
             click_level=s.click_level,
             monitor_presets=dict(s.monitor_presets),
             realtime=s.realtime,
+            practice_speed=s.practice_speed,
         )
         self.engine_events = queue.Queue()
         self.engine_proc = subprocess.Popen(
@@ -192,8 +195,12 @@ class Supervisor:
         lines = proc.stderr.read().decode(errors="replace").strip().splitlines()
         return lines[-1] if lines else ""
 
-    def restart_engine(self, timeout: float = 20.0) -> None:
-        """Kill the engine host and start a fresh one (device lost, new device list)."""
+    def restart_engine(self, settings: EngineSettings | None = None, timeout: float = 20.0
+                       ) -> None:
+        """Kill the engine host and start a fresh one (device lost, new device list), on new
+        settings if given (e.g. another device). The shared memory and the disk worker stay."""
+        if settings is not None:
+            self.settings = settings
         self._stop_watchdog()
         self._kill_engine()
         assert self.memory is not None
@@ -244,6 +251,7 @@ class Supervisor:
                 continue
             exited = self.engine_proc is None or self.engine_proc.poll() is not None
             if exited or now - last_change >= WATCHDOG_S:
+                self.loss_detected_after_s = now - last_change
                 self._kill_engine()
                 self.device_lost.set()
                 self.engine_events.put({"event": "device_lost", "source": "watchdog",

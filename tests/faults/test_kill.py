@@ -36,10 +36,19 @@ def test_kill_engine_host_mid_take_keeps_the_audio(tmp_path: Path) -> None:
         recording = Recording(studio, RecordRequest(
             song="Crash", tracks=[TrackInput("vocal", (1,))], seconds=60, device="practice"))
         results: list[RecordResult] = []
-        runner = threading.Thread(target=lambda: results.append(recording.run()))
+        failures: list[BaseException] = []
+
+        def record() -> None:
+            try:
+                results.append(recording.run())
+            except BaseException as error:  # shown by the test, not lost in the thread
+                failures.append(error)
+
+        runner = threading.Thread(target=record)
         runner.start()
-        wait_for(lambda: recording.supervisor is not None and recording.supervisor.status(
-            Status.SONG_FRAME) > SR)
+        wait_for(lambda: failures or (recording.supervisor is not None and
+                                      recording.supervisor.status(Status.SONG_FRAME) > SR))
+        assert not failures, failures
         sup = recording.supervisor
         assert sup is not None and sup.engine_proc is not None
         heard = sup.status(Status.SONG_FRAME)
@@ -64,12 +73,12 @@ def test_kill_the_cli_mid_take_then_recover(tmp_path: Path) -> None:
     takes = tmp_path / "takes"
     wait_for(lambda: any(p.suffix == ".wav" and p.stat().st_size > 3 * SR * 2
                          for p in takes.rglob("*.wav")))  # at least ~2 s on disk
-    started = time.monotonic()
+    children = _children_of(cli.pid)
+    assert len(children) == 2  # the engine host and the disk worker
     os.kill(cli.pid, signal.SIGKILL)
     cli.wait()
     # the engine host and the disk worker notice and end the take on their own
-    wait_for(lambda: not _children_alive(cli.pid), timeout=30)
-    del started
+    wait_for(lambda: not any(_alive(pid) for pid in children), timeout=30)
     out = subprocess.run([*run, "takes", "recover", "--json"], env=env, capture_output=True,
                          text=True, check=True)
     (recovered,) = json.loads(out.stdout)["recovered"]
@@ -86,19 +95,27 @@ def test_kill_the_cli_mid_take_then_recover(tmp_path: Path) -> None:
     assert Path(recovered["path"]).exists()
 
 
-def _children_alive(parent_pid: int) -> bool:
+def _children_of(parent_pid: int) -> list[int]:
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            cmdline = (proc / "cmdline").read_bytes()
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if b"studio.audio.engine_host" in cmdline or b"studio.audio.disk_worker" in cmdline:
-            status = (proc / "status").read_text()
-            if "State:\tZ" not in status:
-                return True
-    return False
+        if int(fields[1]) == parent_pid:
+            found.append(int(proc.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it has finished its work)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
 
 
 pytestmark = pytest.mark.slow

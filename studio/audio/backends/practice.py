@@ -42,7 +42,12 @@ class PracticeDevice:
     name = "practice"
 
     def __init__(
-        self, engine: Engine, samplerate: int, blocksize: int = 256, input_channels: int = 2
+        self,
+        engine: Engine,
+        samplerate: int,
+        blocksize: int = 256,
+        input_channels: int = 2,
+        speed: float = 1.0,
     ) -> None:
         self.engine = engine
         self.samplerate = samplerate
@@ -55,7 +60,9 @@ class PracticeDevice:
         self._out = np.zeros((self.blocksize, engine.output_channels), dtype=np.float32)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="practice-device", daemon=True)
-        self.latency = (self.blocksize / samplerate, self.blocksize / samplerate)
+        # the signal is generated in step with the clock: nothing to compensate
+        self.latency = (0.0, 0.0)
+        self.speed = speed  # > 1: faster than real time (benchmarks); 0: as fast as possible
 
     def start(self) -> None:
         self._thread.start()
@@ -70,7 +77,7 @@ class PracticeDevice:
 
     def _run(self) -> None:
         n = self.blocksize
-        period = n / self.samplerate
+        period = n / self.samplerate / self.speed if self.speed > 0 else 0.0
         pos = 0
         length = len(self.signal)
         next_time = time.monotonic()
@@ -82,6 +89,8 @@ class PracticeDevice:
             pos = (pos + n) % length
             self.engine.process_rt(self._in, self._out, n, next_time)
             next_time += period
+            if period == 0.0:
+                continue
             delay = next_time - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
