@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from studio.audio.protocol import Status
-from studio.services.recording import RecordRequest, Recording, RecordResult, TrackInput
+from studio.services.recording import Recording, RecordRequest, RecordResult, TrackInput
 from studio.services.studio import Studio
 from studio.services.supervisor import WATCHDOG_S
 from studio.store.layout import StudioPaths
