@@ -193,6 +193,26 @@ def cmd_takes_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from studio.services.calibration import calibrate
+
+    with _studio() as studio:
+        result = calibrate(studio, args.device, samplerate=args.samplerate,
+                           blocksize=args.blocksize, jack_loopback=args.jack_loopback)
+    text = Words(
+        nb="Lyden bruker {frames} rammer ({ms:.2f} ms) fram og tilbake på «{device}» "
+           "(driveren oppgir {reported}). Lagret: nye opptak forskyves med dette.",
+        en="Sound takes {frames} frames ({ms:.2f} ms) out and back on \"{device}\" "
+           "(the driver claims {reported}). Saved: new takes are shifted by this.",
+    ).say(frames=result.roundtrip_frames, ms=result.roundtrip_ms, device=result.device,
+          reported=result.reported_frames)
+    _out(args, {"device": result.device, "samplerate": result.samplerate,
+                "blocksize": result.blocksize, "roundtrip_frames": result.roundtrip_frames,
+                "reported_frames": result.reported_frames,
+                "clicks_measured": result.clicks_measured}, text)
+    return EXIT_OK
+
+
 # the parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     en = language() == "en"
@@ -242,12 +262,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "loop recording over this many bars"))
     p.add_argument("--passes", type=int, default=1)
 
+    p = add("calibrate", cmd_calibrate, "mål forsinkelsen med en kabel fra utgang til inngang",
+            "measure the delay with a cable from output to input")
+    p.add_argument("--device")
+    p.add_argument("--samplerate", type=int, default=48000)
+    p.add_argument("--blocksize", type=int, default=0)
+    p.add_argument("--jack-loopback", action="store_true",
+                   help=h("koble utgang til inngang i JACK", "connect output to input in JACK"))
+
     takes = sub.add_parser("takes", help=h("opptak", "takes"))
     takes_sub = takes.add_subparsers(dest="takes_command", required=True)
     add("recover", cmd_takes_recover, "berg opptak etter et krasj",
         "recover takes left by a crash", takes_sub)
     p = add("list", cmd_takes_list, "vis opptak", "list takes", takes_sub)
     p.add_argument("--song")
+
     return parser
 
 

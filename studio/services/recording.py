@@ -18,7 +18,7 @@ from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Status
 from studio.core.i18n import StudioError, Words
 from studio.core.song import Gap, Song, Take, Track
-from studio.services.studio import Studio, write_pending_marker
+from studio.services.studio import Studio, device_key, write_pending_marker
 from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
 from studio.store.layout import free_bytes
 
@@ -203,8 +203,7 @@ class Recording:
         if self.device is None:
             self.latency_frames = 0  # the practice signal is generated in step with the clock
         else:
-            key = f"{self.device.hostapi}:{self.device.name}"
-            measured = catalog.calibration(key, sr, req.blocksize)
+            measured = catalog.calibration(device_key(self.device), sr, req.blocksize)
             self.latency_frames = (
                 measured if measured is not None
                 else round((sup.latency[0] + sup.latency[1]) * sr)

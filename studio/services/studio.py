@@ -29,6 +29,11 @@ TAKE_FILE_MISSING = Words(
 )
 
 
+def device_key(device: DeviceInfo) -> str:
+    """How a device is known in the catalog (its calibration is stored under this)."""
+    return f"{device.hostapi}:{device.name}"
+
+
 @dataclass(frozen=True)
 class RecoveredTake:
     take: Take

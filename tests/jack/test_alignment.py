@@ -55,3 +55,41 @@ def test_recorded_click_lines_up_with_the_beat_grid(make_jack_server: Any, tmp_p
     assert abs(best) <= 1, lags
     assert lags[best] < 1e-3
     assert np.abs(recorded).max() > 0.1  # the click really went round the loop
+
+
+@pytest.mark.jack
+def test_calibration_measures_the_loop_and_takes_use_it(make_jack_server: Any, tmp_path: Path
+                                                         ) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    server = make_jack_server(period=256, samplerate=SR, realtime=True)
+    env = server.env(dict(os.environ, STUDIO_HOME=str(tmp_path), STUDIO_LANG="en"))
+    run = [sys.executable, "-m", "studio"]
+    done = subprocess.run([*run, "calibrate", "--device", "system", "--jack-loopback", "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout)
+    assert measured["roundtrip_frames"] == 256  # one period over a self-connection
+    assert measured["clicks_measured"] >= 3
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Cal", tempo_bpm=TEMPO)
+        request = RecordRequest(song="Cal", tracks=[TrackInput("x", (1,))], seconds=0.5,
+                                device="system", env=server.env())
+        (take,) = Recording(studio, request).run().takes
+    assert take.latency_frames == 256
+
+
+@pytest.mark.jack
+def test_calibration_without_a_loop_says_so(make_jack_server: Any, tmp_path: Path) -> None:
+    from studio.core.i18n import StudioError
+    from studio.services.calibration import HEARD_NOTHING, calibrate
+
+    server = make_jack_server(period=128, samplerate=SR, realtime=True)
+    with Studio(StudioPaths(tmp_path)) as studio, pytest.raises(StudioError) as caught:
+        calibrate(studio, "system", env=server.env(), seconds=1.5)  # nothing wired back
+    assert caught.value.words == HEARD_NOTHING
+    with Studio(StudioPaths(tmp_path)) as studio:
+        assert studio.catalog.calibration("JACK Audio Connection Kit:system", SR, 0) is None
