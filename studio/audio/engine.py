@@ -204,8 +204,12 @@ class Engine:
                 slot.monitor_level = float(f[0])
             elif op == Cmd.TRACK_GAIN:
                 k = int(r[1])
-                self.play_gain_l[k].set_target(float(f[0]))
-                self.play_gain_r[k].set_target(float(f[1]))
+                if self.play_active[k]:  # audible: glide, never a click
+                    self.play_gain_l[k].set_target(float(f[0]))
+                    self.play_gain_r[k].set_target(float(f[1]))
+                else:  # silent yet: start at the right level
+                    self.play_gain_l[k].reset(float(f[0]))
+                    self.play_gain_r[k].reset(float(f[1]))
             elif op == Cmd.TRACK_ACTIVE:
                 self.play_active[int(r[1])] = bool(r[2])
             elif op == Cmd.QUIT:

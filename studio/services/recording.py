@@ -45,6 +45,10 @@ ENGINE_RESTARTED = Words(
     en="The audio engine has been restarted with {device}.",
 )
 PRACTICE_WORDS = Words(nb="øvingsenheten", en="the practice device")
+BAD_PUNCH = Words(
+    nb="Innslaget må slutte etter at det starter (--punch-out etter --punch-in).",
+    en="The punch must end after it starts (--punch-out after --punch-in).",
+)
 NOTHING_TO_RECORD = Words(
     nb="Opptaket må vare lenger enn null sekunder.",
     en="The recording must last longer than zero seconds.",
@@ -72,6 +76,9 @@ class RecordRequest:
     start_bar: int = 1
     loop_bars: int | None = None  # loop recording: each pass over these bars is a new take
     passes: int = 1
+    punch_in_s: float | None = None  # punch-in: record only between these song times, while
+    punch_out_s: float | None = None  # the song plays from a little before (pre-roll)
+    pre_roll_s: float = 2.0
     env: dict[str, str] | None = None
     realtime: bool = True
     practice_speed: float = 1.0  # the practice device faster than real time (benchmarks)
@@ -146,7 +153,10 @@ class Recording:
     # ------------------------------------------------------------------------------------------
     def run(self) -> RecordResult:
         req = self.request
-        if req.seconds <= 0 and req.loop_bars is None:
+        if req.punch_in_s is not None:
+            if req.punch_out_s is None or req.punch_out_s <= req.punch_in_s:
+                raise StudioError(BAD_PUNCH)
+        elif req.seconds <= 0 and req.loop_bars is None:
             raise StudioError(NOTHING_TO_RECORD)
         catalog = self.studio.catalog
         self.device = self.studio.pick_device(req.device, req.env)
@@ -214,6 +224,10 @@ class Recording:
         countin = round(req.count_in_bars * tb.beats_per_bar * fpb)
         loop_start = loop_end = 0
         punch_out = punch_in + round(req.seconds * sr)
+        if req.punch_in_s is not None and req.punch_out_s is not None:
+            punch_in = round(req.punch_in_s * sr)
+            punch_out = round(req.punch_out_s * sr)
+            countin = max(countin, round(req.pre_roll_s * sr))
         passes = 0
         if req.loop_bars:
             loop_start = punch_in

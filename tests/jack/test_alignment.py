@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from studio.audio.click import Metronome
+from studio.audio.gain import constant_power_pan
 from studio.services.recording import Recording, RecordRequest, TrackInput
 from studio.services.studio import Studio
 from studio.store.layout import StudioPaths
@@ -93,3 +94,29 @@ def test_calibration_without_a_loop_says_so(make_jack_server: Any, tmp_path: Pat
     assert caught.value.words == HEARD_NOTHING
     with Studio(StudioPaths(tmp_path)) as studio:
         assert studio.catalog.calibration("JACK Audio Connection Kit:system", SR, 0) is None
+
+
+@pytest.mark.jack
+def test_overdub_lines_up_with_what_was_played(make_jack_server: Any, tmp_path: Path) -> None:
+    """Record a click, then record the loop while that take plays back: the second take must
+    hold the first one at the same song frames."""
+    server = make_jack_server(period=128, samplerate=SR, realtime=True)
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Over", tempo_bpm=TEMPO)
+        first = RecordRequest(
+            song="Over", tracks=[TrackInput("click", (1,))], seconds=3.0, device="system",
+            click=True, env=server.env(), after_start=lambda: loop_engine_to_itself(server))
+        (a,) = Recording(studio, first).run().takes
+        second = RecordRequest(
+            song="Over", tracks=[TrackInput("copy", (1,))], seconds=2.0, start_bar=2,
+            device="system", env=server.env(),
+            after_start=lambda: loop_engine_to_itself(server))
+        (b,) = Recording(studio, second).run().takes
+    assert a.gaps == [] and b.gaps == []
+    first_audio, _ = sf.read(a.path, dtype="float32")
+    copy_audio, _ = sf.read(b.path, dtype="float32")
+    start = b.song_position_frames - a.song_position_frames
+    left, _ = constant_power_pan(0.0)  # a mono track in the middle: -3 dB on each side
+    expected = first_audio[start : start + len(copy_audio)] * left
+    assert np.abs(expected).max() > 0.1
+    np.testing.assert_allclose(copy_audio[: len(expected)], expected, atol=1e-4)

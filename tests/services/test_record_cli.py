@@ -72,3 +72,29 @@ def test_bad_inputs_are_refused_before_anything_starts(tmp_path: Path) -> None:
     done = studio(tmp_path, "record", "--song", "S", "--track", "x", "--inputs", "5",
                   "--device", "practice")
     assert done.returncode == 2 and "Input 5 does not exist" in done.stderr
+
+
+def test_several_inputs_each_to_its_own_track(tmp_path: Path) -> None:
+    studio(tmp_path, "song", "new", "Band")
+    done = studio(tmp_path, "record", "--song", "Band", "--track", "vocal:1",
+                  "--track", "keys:1,2", "--seconds", "1", "--device", "practice", "--json")
+    assert done.returncode == 0, done.stderr
+    takes = {t["track"]: t for t in json.loads(done.stdout)["takes"]}
+    assert set(takes) == {"vocal", "keys"}
+    vocal, _ = sf.read(takes["vocal"]["path"], dtype="float32", always_2d=True)
+    keys, _ = sf.read(takes["keys"]["path"], dtype="float32", always_2d=True)
+    assert vocal.shape == (SR, 1) and keys.shape == (SR, 2)
+    # both tracks were written from the same callbacks: sample for sample the same input 1
+    assert (vocal[:, 0] == keys[:, 0]).all()
+    assert not (keys[:, 0] == keys[:, 1]).all()  # input 2 is a different signal
+
+
+def test_punch_in_records_only_between_the_two_points(tmp_path: Path) -> None:
+    studio(tmp_path, "song", "new", "Punch")
+    done = studio(tmp_path, "record", "--song", "Punch", "--track", "vocal", "--punch-in",
+                  "1.0", "--punch-out", "1.5", "--pre-roll", "0.5", "--device", "practice",
+                  "--json")
+    assert done.returncode == 0, done.stderr
+    (take,) = json.loads(done.stdout)["takes"]
+    assert take["song_position_frames"] == SR
+    assert take["frames"] == SR // 2
