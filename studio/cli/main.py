@@ -113,13 +113,32 @@ def _parse_inputs(text: str) -> tuple[int, ...]:
     return values
 
 
-def cmd_record(args: argparse.Namespace) -> int:
-    from studio.services.recording import Recording, RecordRequest, TrackInput
+def _track_inputs(tracks: list[str], inputs: str | None) -> list[Any]:
+    """``--track vocal`` (with --inputs), or several: ``--track vocal:1 --track keys:3,4``;
+    tracks without inputs of their own take the next free input."""
+    from studio.services.recording import TrackInput
 
-    inputs = _parse_inputs(args.inputs)
+    result = []
+    next_input = 1
+    for spec in tracks:
+        name, _, own = spec.partition(":")
+        if own:
+            chosen = _parse_inputs(own)
+        elif inputs and len(tracks) == 1:
+            chosen = _parse_inputs(inputs)
+        else:
+            chosen = (next_input,)
+        next_input = max(chosen, default=next_input) + 1
+        result.append(TrackInput(name.strip(), chosen))
+    return result
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from studio.services.recording import Recording, RecordRequest
+
     request = RecordRequest(
         song=args.song,
-        tracks=[TrackInput(args.track, inputs)],
+        tracks=_track_inputs(args.track, args.inputs),
         seconds=args.seconds,
         device=args.device,
         samplerate=args.samplerate,
@@ -130,6 +149,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         start_bar=args.from_bar,
         loop_bars=args.loop_bars,
         passes=args.passes,
+        punch_in_s=args.punch_in,
+        punch_out_s=args.punch_out,
+        pre_roll_s=args.pre_roll,
     )
 
     def progress(_: str, status: dict[str, float]) -> None:
@@ -247,10 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("record", cmd_record, "ta opp", "record")
     p.add_argument("--song", required=True)
-    p.add_argument("--track", required=True)
+    p.add_argument("--track", required=True, action="append",
+                   help=h("spor (flere: --track vokal:1 --track gitar:2)",
+                          "track (several: --track vocal:1 --track guitar:2)"))
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--device", help=h("nummer eller del av navnet", "index or part of the name"))
-    p.add_argument("--inputs", default="1", help=h("f.eks. 1 eller 1,2", "e.g. 1 or 1,2"))
+    p.add_argument("--inputs", help=h("f.eks. 1 eller 1,2 (stereo)", "e.g. 1 or 1,2 (stereo)"))
     p.add_argument("--samplerate", type=int)
     p.add_argument("--blocksize", type=int, default=0)
     p.add_argument("--monitor", help=h("effekt du hører deg selv gjennom",
@@ -261,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop-bars", type=int, help=h("ta opp i løkke over så mange takter",
                                                    "loop recording over this many bars"))
     p.add_argument("--passes", type=int, default=1)
+    p.add_argument("--punch-in", type=float, metavar="SECONDS")
+    p.add_argument("--punch-out", type=float, metavar="SECONDS")
+    p.add_argument("--pre-roll", type=float, default=2.0, metavar="SECONDS")
 
     p = add("calibrate", cmd_calibrate, "mål forsinkelsen med en kabel fra utgang til inngang",
             "measure the delay with a cable from output to input")
