@@ -31,7 +31,13 @@ from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Marker
 from studio.audio.shm import FrameRing, RecordQueue, TimelineRing
 from studio.audio.take_file import DiskFull, TakeFile, TakeWriteError
+from studio.core.i18n import Words
 from studio.core.timeline import Epoch, LoopRange, song_runs
+
+DISK_FLOOR_REACHED = Words(
+    nb="Disken er nesten full ({free} MB ledig), så opptaket ble stoppet.",
+    en="The disk is nearly full ({free} MB free), so recording was stopped.",
+)
 
 WRITE_BLOCK = 4096
 SYNC_EVERY_S = 1.0
@@ -157,6 +163,11 @@ class CaptureWriter:
                     self._fail(error)
         return True
 
+    def stop_for_full_disk(self, free: int) -> None:
+        """Stop writing before the filesystem is truly full, so the catalog can still commit."""
+        if self.current is not None and not self.current.failed:
+            self._fail(DiskFull(DISK_FLOOR_REACHED, free=free // 1_000_000))
+
     def _fail(self, error: Exception) -> None:
         take = self.current
         if take is None or take.failed:
@@ -268,7 +279,8 @@ class PlaybackFeeder:
 
 class DiskWorker:
     def __init__(self, memory: EngineMemory, samplerate: int, emit: EventSink,
-                 watch_folder: Path | None = None, low_disk_bytes: int = 200_000_000) -> None:
+                 watch_folder: Path | None = None, low_disk_bytes: int = 200_000_000,
+                 stop_disk_bytes: int = 16_000_000) -> None:
         self.memory = memory
         self.samplerate = samplerate
         self.emit = emit
@@ -279,6 +291,7 @@ class DiskWorker:
         self.feeders = [PlaybackFeeder(ring) for ring in memory.playback]
         self.watch_folder = watch_folder
         self.low_disk_bytes = low_disk_bytes
+        self.stop_disk_bytes = stop_disk_bytes
         self._last_disk_check = 0.0
         self._warned_low = False
 
@@ -331,10 +344,10 @@ class DiskWorker:
     # work -------------------------------------------------------------------------------------
     def pump(self, force: bool = False) -> bool:
         now = time.monotonic()
+        self._check_disk(now)
         progressed = False
         for w in self.writers:
             progressed |= w.pump(force, now)
-        self._check_disk(now)
         return progressed
 
     def prefetch(self, limit_s: float | None = None) -> bool:
@@ -350,13 +363,21 @@ class DiskWorker:
         return progressed
 
     def _check_disk(self, now: float) -> None:
-        if self.watch_folder is None or now - self._last_disk_check < DISK_CHECK_EVERY_S:
+        """Every pump: stop takes at the floor. Once a second: warn when space runs low."""
+        if self.watch_folder is None:
             return
-        self._last_disk_check = now
+        if not any(w.current is not None for w in self.writers):
+            return
         try:
             free = shutil.disk_usage(self.watch_folder).free
         except OSError:
             return
+        if free < self.stop_disk_bytes:
+            for w in self.writers:
+                w.stop_for_full_disk(free)
+        if now - self._last_disk_check < DISK_CHECK_EVERY_S:
+            return
+        self._last_disk_check = now
         if free < self.low_disk_bytes and not self._warned_low:
             self._warned_low = True
             self.emit({"event": "disk_low", "free_bytes": free})
@@ -376,6 +397,7 @@ class DiskWorkerConfig:
     samplerate: int
     watch_folder: str | None = None
     low_disk_bytes: int = 200_000_000
+    stop_disk_bytes: int = 16_000_000
 
 
 def run(config: DiskWorkerConfig) -> int:
@@ -392,7 +414,7 @@ def run(config: DiskWorkerConfig) -> int:
 
     worker = DiskWorker(memory, config.samplerate, emit,
                         Path(config.watch_folder) if config.watch_folder else None,
-                        config.low_disk_bytes)
+                        config.low_disk_bytes, config.stop_disk_bytes)
     fd = sys.stdin.fileno()
     pending = b""
     running = True

@@ -28,6 +28,14 @@ DISK_TOO_FULL = Words(
     en="There is too little disk space to record ({free} MB free, {need} MB needed). "
        "Delete or move something and try again.",
 )
+KEPT_FOR_RECOVERY = Words(
+    nb="Opptak {take} er trygt lagret og hentes inn neste gang studioet starter.",
+    en="Take {take} is safely saved and will be brought back the next time the studio starts.",
+)
+DISK_LOW = Words(
+    nb="Disken er snart full ({mb} MB ledig). Opptaket fortsetter, men rydd plass snart.",
+    en="The disk is nearly full ({mb} MB free). Recording goes on, but make room soon.",
+)
 DISK_FULL_STOPPED = Words(
     nb="Disken ble full, så opptaket stoppet. Alt som kom inn før det er tatt vare på.",
     en="The disk became full, so recording stopped. Everything before that has been kept.",
@@ -126,9 +134,22 @@ class RecordResult:
 Progress = Callable[[str, dict[str, float]], None]
 
 
-def _reserve_bytes(samplerate: int, channels: int, seconds: float) -> int:
-    floor_mb = int(os.environ.get("STUDIO_DISK_RESERVE_MB", "256"))
-    return floor_mb * 1_000_000 + int(samplerate * channels * 3 * seconds)
+def disk_reserve_bytes(samplerate: int, channels: int) -> int:
+    """Free space needed to start: a fixed reserve (the catalog and the system need room too)
+    plus one minute of what is about to be recorded."""
+    floor_mb = float(os.environ.get("STUDIO_DISK_RESERVE_MB", "256"))
+    return int(floor_mb * 1_000_000) + samplerate * channels * 3 * 60
+
+
+def disk_stop_bytes() -> int:
+    """Recording stops when free space falls below this, so the catalog can still commit."""
+    return int(float(os.environ.get("STUDIO_DISK_STOP_MB", "16")) * 1_000_000)
+
+
+def disk_warning_bytes(samplerate: int, channels: int) -> int:
+    """Below this much free space while recording, say so (about five minutes are left)."""
+    floor_mb = float(os.environ.get("STUDIO_DISK_WARN_MB", "200"))
+    return int(floor_mb * 1_000_000) + samplerate * channels * 3 * 300
 
 
 class Recording:
@@ -168,7 +189,7 @@ class Recording:
                 raise StudioError(BAD_INPUTS, inputs=",".join(map(str, ti.inputs)), count=in_count)
         channels_total = sum(len(t.inputs) for t in req.tracks)
         takes_dir = self.studio.paths.takes_dir(self.song.id)
-        need = _reserve_bytes(self.samplerate, channels_total, max(req.seconds, 60.0))
+        need = disk_reserve_bytes(self.samplerate, channels_total)
         free = free_bytes(takes_dir)
         if free < need:
             raise StudioError(DISK_TOO_FULL, free=free // 1_000_000, need=need // 1_000_000)
@@ -193,7 +214,10 @@ class Recording:
             practice_speed=req.practice_speed,
             env=req.env,
         )
-        sup = self.supervisor = Supervisor(settings, self.studio.paths.run_dir, takes_dir)
+        sup = self.supervisor = Supervisor(
+            settings, self.studio.paths.run_dir, takes_dir,
+            low_disk_bytes=disk_warning_bytes(self.samplerate, channels_total),
+            stop_disk_bytes=disk_stop_bytes())
         sup.start()
         try:
             if req.after_start is not None:
@@ -330,7 +354,8 @@ class Recording:
                     sup.command(Cmd.STOP)
                     stop_sent = True
                 elif kind == "disk_low":
-                    pass
+                    self.messages.append(DISK_LOW.say(
+                        mb=int(event["free_bytes"]) // 1_000_000))
                 elif kind == "exited":
                     lost = True
             if sup.device_lost.is_set() and not lost:
@@ -414,12 +439,25 @@ class Recording:
         gaps = [Gap(int(a), int(n)) for a, n in event.get("gaps", [])]
         position = int(event["song_frame"]) - self.latency_frames
         state = force_state or str(event.get("state", "complete"))
-        done = self.studio.catalog.finish_take(
-            take_id, frames=int(event["frames"]), sha256=str(event["sha256"]),
-            song_position_frames=position, gaps=gaps, state=state)  # type: ignore[arg-type]
-        if done.frames > 0:
-            self.studio.catalog.add_clip(done.track_id, done.id, position, 0, done.frames)
         paths = self.studio.paths
+        try:
+            done = self.studio.catalog.finish_take(
+                take_id, frames=int(event["frames"]), sha256=str(event["sha256"]),
+                song_position_frames=position, gaps=gaps, state=state)  # type: ignore[arg-type]
+            if done.frames > 0:
+                self.studio.catalog.add_clip(done.track_id, done.id, position, 0, done.frames)
+        except StudioError as error:
+            # the file is closed and safe; its catalog row still says "recording", so the
+            # next start adopts it ("studio takes recover")
+            self.messages.append(error.say())
+            self.messages.append(KEPT_FOR_RECOVERY.say(take=take_id))
+            self.reports.append(TakeReport(
+                id=take_id, track=self.slots[slot].name, path=str(paths.absolute(take.path)),
+                frames=int(event["frames"]), samplerate=take.samplerate,
+                song_position_frames=position, latency_frames=self.latency_frames,
+                state="recording", gaps=[{"at_frame": g.at_frame, "frames": g.frames}
+                                         for g in gaps]))
+            return
         paths.pending_marker(paths.absolute(take.path)).unlink(missing_ok=True)
         self.reports.append(TakeReport(
             id=done.id, track=self.slots[slot].name, path=str(paths.absolute(done.path)),

@@ -80,10 +80,14 @@ class _LineReader(threading.Thread):
 
 
 class Supervisor:
-    def __init__(self, settings: EngineSettings, run_dir: Path, watch_folder: Path) -> None:
+    def __init__(self, settings: EngineSettings, run_dir: Path, watch_folder: Path,
+                 low_disk_bytes: int = 200_000_000, stop_disk_bytes: int = 16_000_000
+                 ) -> None:
         self.settings = settings
         self.run_dir = run_dir
         self.watch_folder = watch_folder
+        self.low_disk_bytes = low_disk_bytes
+        self.stop_disk_bytes = stop_disk_bytes
         self.layout = EngineLayout(
             input_channels=max(settings.input_channels, 1),
             output_channels=settings.output_channels,
@@ -124,6 +128,8 @@ class Supervisor:
             layout=asdict(self.layout),
             samplerate=self.settings.samplerate,
             watch_folder=str(self.watch_folder),
+            low_disk_bytes=self.low_disk_bytes,
+            stop_disk_bytes=self.stop_disk_bytes,
         )
         self.disk_proc = subprocess.Popen(
             [sys.executable, "-m", "studio.audio.disk_worker", json.dumps(asdict(config))],

@@ -73,6 +73,12 @@ TAKE_BAD_NUMBERS = Words(
     nb="Opptaket har ugyldige tall: {detail}.", en="The take has invalid numbers: {detail}."
 )
 CLIP_BAD = Words(nb="Klippet passer ikke: {detail}.", en="The clip does not fit: {detail}.")
+CATALOG_DISK_FULL = Words(
+    nb="Disken er full, så katalogen kunne ikke lagre endringen. Ingenting er slettet; "
+       "rydd plass og prøv igjen.",
+    en="The disk is full, so the catalog could not save the change. Nothing was deleted; "
+       "make room and try again.",
+)
 CATALOG_BUSY = Words(
     nb="Katalogen er opptatt akkurat nå. Prøv igjen om litt.",
     en="The catalog is busy right now. Try again in a moment.",
@@ -88,6 +94,11 @@ def utc_now() -> str:
 def name_key(name: str) -> str:
     """The form two names are compared in: Unicode-normalised, trimmed, case-folded."""
     return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def _is_full(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "disk is full" in text or "disk i/o error" in text
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -303,6 +314,8 @@ class Catalog:
                 try:
                     return attempt()
                 except sqlite3.OperationalError as error:
+                    if _is_full(error):
+                        raise StudioError(CATALOG_DISK_FULL) from error
                     if not _is_busy(error):
                         raise
                     if time.monotonic() >= deadline:

@@ -343,3 +343,26 @@ def test_capture_overflow_keeps_time(memory: EngineMemory, tmp_path: Path) -> No
     assert sum(n for _, n in done["gaps"]) == 10000
     kinds = [m[0] for m in markers(memory, 0)]
     assert kinds == [] or Marker.TAKE_END not in kinds
+
+
+def test_monitoring_goes_through_the_preset_without_extra_delay(memory: EngineMemory) -> None:
+    from studio.audio.effects import MonitorChain
+    from studio.core.preset import find_preset
+
+    preset = find_preset("vocal-rap")
+    chain = MonitorChain(preset, SR, 2, 4096)
+    reference = MonitorChain(preset, SR, 2, 4096)
+    engine = make_engine(memory, monitor_chains={0: chain})
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.MONITOR, 0, 1, x=1.0)
+    voice = (np.sin(np.arange(9600) * 2 * np.pi * 220 / SR) * 0.3).astype(np.float32)
+    source = np.stack([voice, np.zeros_like(voice)], axis=1)
+    out = NullBackend(engine, 128).run(9600, source)
+    expected = np.concatenate([reference.process_rt(voice[i : i + 128, None]).copy()
+                               for i in range(0, 9600, 128)])
+    # heard in the same block it was sung (no added buffering), on both sides, effected
+    np.testing.assert_allclose(out[:, 0], expected[:, 0], atol=1e-6)
+    np.testing.assert_allclose(out[:, 1], expected[:, 0], atol=1e-6)
+    assert not np.allclose(out[:, 0], voice, atol=1e-3)  # the chain really did something
+    cmd(memory, Cmd.MONITOR, 0, 0)
+    assert not NullBackend(engine, 128).run(256, source[:256]).any()  # monitor off: silence
