@@ -246,6 +246,9 @@ class PlaybackFeeder:
         epoch = self.epoch
         if epoch is None or not self.clips:
             return False
+        behind = self.ring.consumed() - self.ring.end
+        if behind > 0:  # the callback ran past what we had: skip ahead instead of catching up
+            self.ring.reset(epoch.number, self.ring.consumed())
         space = self.ring.space()
         if space < PREFETCH_CHUNK // 2:
             return False
@@ -418,10 +421,11 @@ def run(config: DiskWorkerConfig) -> int:
     fd = sys.stdin.fileno()
     pending = b""
     running = True
+    wait = 0.02
     emit({"event": "ready"})
     try:
         while running:
-            readable, _, _ = select.select([fd], [], [], 0.02)
+            readable, _, _ = select.select([fd], [], [], wait)
             if readable:
                 chunk = os.read(fd, 65536)
                 if not chunk:  # supervisor gone
@@ -433,8 +437,9 @@ def run(config: DiskWorkerConfig) -> int:
                     if line.strip() and not worker.handle(json.loads(line)):
                         running = False
                         break
-            worker.pump()
-            worker.prefetch(limit_s=0.01)
+            busy = worker.pump()
+            busy |= worker.prefetch(limit_s=0.01)
+            wait = 0.0 if busy else 0.02  # no idling while there is work
     finally:
         worker.shutdown()
         memory.close()

@@ -393,6 +393,7 @@ class Engine:
                 continue
             if not ring.read_rt(self.epoch, self.t, buf, n):
                 ring.mark_consumed_rt(self.epoch, self.t + n)
+                self.status[Status.PLAYBACK_UNDERRUNS] += 1  # the disk worker fell behind
                 continue
             self.play_gain_l[k].apply_rt(buf[:, 0:1], buf[:, 0:1], n)
             self.play_gain_r[k].apply_rt(buf[:, 1:2], buf[:, 1:2], n)

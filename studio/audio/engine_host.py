@@ -10,9 +10,12 @@ watchdog (the heartbeat stops), which kills this process and starts a new one.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -28,6 +31,9 @@ from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Status
 from studio.audio.realtime import request_realtime
 from studio.core.preset import find_preset, presets_folder
+
+MCL_CURRENT = 1
+MCL_FUTURE = 2
 
 
 @dataclass
@@ -85,6 +91,34 @@ def build_engine(config: EngineHostConfig, memory: EngineMemory) -> Engine:
     )
 
 
+def lock_memory() -> bool:
+    """Keep the engine's pages in RAM (mlockall), as audio programs do; best effort.
+
+    Only where locking has no ceiling (root, or an unlimited RLIMIT_MEMLOCK): under a small
+    limit MCL_FUTURE would make later allocations fail instead."""
+    unlimited = resource.getrlimit(resource.RLIMIT_MEMLOCK)[0] == resource.RLIM_INFINITY
+    if not (unlimited or os.geteuid() == 0):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return int(libc.mlockall(MCL_CURRENT | MCL_FUTURE)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def touch_written_memory(memory: EngineMemory) -> None:
+    """Fault in every shared page the callback writes, before it runs."""
+    names = ["cmd.idx", "evt.ints", "evt.floats", "evt.idx", "status.values", "status.seq",
+             "meters.in.values", "meters.out.values", "meters.track.values", "timing.data",
+             "timing.idx"]
+    for i in range(memory.layout.capture_slots):
+        names += [f"cap{i}.data", f"cap{i}.idx", f"mark{i}.ints", f"mark{i}.floats",
+                  f"mark{i}.idx"]
+    for i in range(memory.layout.playback_slots):
+        names.append(f"play{i}.idx")
+    memory.region.touch(names)
+
+
 def warm_up(engine: Engine, memory: EngineMemory, blocks: int = 64) -> None:
     """Run every code path once so nothing is compiled or allocated for the first time live."""
     n = min(engine.max_block, 1024)
@@ -134,6 +168,7 @@ def run(config: EngineHostConfig) -> int:
     layout = EngineLayout(**config.layout)  # type: ignore[arg-type]
     memory = EngineMemory(layout, Path(config.memory_path), create=False)
     engine = build_engine(config, memory)
+    touch_written_memory(memory)
     warm_up(engine, memory)
     if config.realtime:
         result = request_realtime()
@@ -141,12 +176,14 @@ def run(config: EngineHostConfig) -> int:
     device = open_device(config, engine)
     memory.status.values[Status.INPUT_LATENCY_S] = device.latency[0]
     memory.status.values[Status.OUTPUT_LATENCY_S] = device.latency[1]
+    locked = lock_memory()
     gc.collect()
     gc.freeze()
     gc.disable()
     signal.signal(signal.SIGTERM, lambda *_: setattr(engine, "quit_requested", True))
     device.start()
-    print(json.dumps({"ready": True, "latency": list(device.latency)}), flush=True)
+    print(json.dumps({"ready": True, "latency": list(device.latency), "memory_locked": locked}),
+          flush=True)
     try:
         while not engine.quit_requested:
             time.sleep(0.1)

@@ -81,4 +81,5 @@ class Status(IntEnum):
     OUTPUT_LATENCY_S = 14
     PASS_INDEX = 15
     CAPTURE_DROPPED = 16  # frames the disk worker's rings had no room for
+    PLAYBACK_UNDERRUNS = 17  # blocks where a playing track's audio had not arrived
     COUNT = 24

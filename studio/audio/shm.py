@@ -81,9 +81,15 @@ class SharedRegion:
             self.arrays[spec.name] = np.ndarray(
                 spec.shape, dtype=spec.dtype, buffer=self._mmap, offset=offsets[spec.name]
             )
-        if create:
-            for arr in self.arrays.values():
-                arr.fill(0)
+        # a newly sized file reads as zeros already; each process touches the pages it
+        # writes on its own time (see :meth:`touch`), never inside the callback
+
+    def touch(self, names: Sequence[str]) -> None:
+        """Write every page of these arrays once, so the callback never takes a page fault
+        on first use (call before the stream starts, only on arrays this process writes)."""
+        for name in names:
+            flat = self.arrays[name].reshape(-1).view(np.uint8)
+            flat[::4096] = flat[::4096]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -307,12 +313,15 @@ class TimelineRing:
     def end(self) -> int:
         return int(self.header[2])
 
-    def space(self) -> int:
-        """How many frames the writer may add now."""
+    def consumed(self) -> int:
+        """The timeline frame the callback has reached in this epoch."""
         h = self.header
         consumed = int(h[8]) if int(h[9]) == int(h[0]) else int(h[1])
-        consumed = max(consumed, int(h[1]))
-        return self.capacity - (int(h[2]) - consumed)
+        return max(consumed, int(h[1]))
+
+    def space(self) -> int:
+        """How many frames the writer may add now."""
+        return self.capacity - (int(self.header[2]) - self.consumed())
 
     def append(self, block: np.ndarray) -> None:
         """Add frames at the end (the caller checked :meth:`space`)."""

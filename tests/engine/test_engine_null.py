@@ -366,3 +366,30 @@ def test_monitoring_goes_through_the_preset_without_extra_delay(memory: EngineMe
     assert not np.allclose(out[:, 0], voice, atol=1e-3)  # the chain really did something
     cmd(memory, Cmd.MONITOR, 0, 0)
     assert not NullBackend(engine, 128).run(256, source[:256]).any()  # monitor off: silence
+
+
+def test_after_a_playback_stall_the_track_comes_back_in_time(memory: EngineMemory,
+                                                               tmp_path: Path) -> None:
+    music = ramp_input(SR * 3, 1)
+    take = tmp_path / "music.wav"
+    sf.write(take, music, SR, subtype="FLOAT")
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    worker.dw.handle({"op": "play", "epoch": 3, "start": 0, "loop_start": 0, "loop_end": 0,
+                      "tracks": [{"slot": 0, "clips": [{"path": str(take), "position": 0,
+                                                        "offset": 0, "length": SR * 3}]}]})
+    cmd(memory, Cmd.TRACK_ACTIVE, 0, 1)
+    cmd(memory, Cmd.PLAY, 3, 0, 0, 0)
+    backend = NullBackend(engine, 128)
+    stalled = backend.run(SR * 2)  # the disk worker is asleep for two seconds
+    assert memory.status.values[Status.PLAYBACK_UNDERRUNS] > 0
+    assert stalled[SR:].sum() == 0.0  # ran dry (only the first prefetch was heard)
+    resumed = np.concatenate([_run_with_prefetch(backend, worker, 128) for _ in range(40)])
+    heard = resumed[:, 0]
+    t0 = SR * 2
+    playing = np.nonzero(heard)[0]
+    assert len(playing) > 0
+    first = int(playing[0])
+    assert first <= 256  # back within a block or two, not after replaying the stall
+    np.testing.assert_allclose(heard[first:], music[t0 + first : t0 + len(heard), 0],
+                               atol=1e-6)  # and exactly where the song is now
