@@ -162,7 +162,10 @@ class _Sampler:
     recording: Recording | None
     take_frames: int
     every_s: float
-    samples: list[_Sample] = field(default_factory=list)
+    samples: int = 0
+    last: _Sample | None = None
+    # running maxima, not a list of samples: the UI's own figures must not grow with length
+    peaks: dict[str, Snapshot] = field(default_factory=dict)
     idle: dict[str, Snapshot | None] = field(default_factory=dict)
     at_first_mark: _Sample | None = None
     at_end: _Sample | None = None
@@ -192,12 +195,14 @@ class _Sampler:
     def on_progress(self, phase: str, status: dict[str, float]) -> None:
         del phase
         now = time.monotonic()
-        if status.get("state", 0.0) != 1.0:
-            return
         song_frame = status.get("song_frame", 0.0)
+        fraction = song_frame / self.take_frames if self.take_frames else 1.0
+        if status.get("state", 0.0) != 1.0:  # not rolling: not yet, or the take has ended
+            if self.first_progress is not None and self.at_end is None:
+                self.at_end = self._sample(now, max(fraction, 1.0))
+            return
         if self.first_progress is None:
             self.first_progress = (now, song_frame)
-        fraction = song_frame / self.take_frames if self.take_frames else 1.0
         self.capture_dropped = max(self.capture_dropped, status.get("capture_dropped", 0.0))
         if fraction < 1.0:
             self._look_at_playback(int(status.get("timeline_frame", 0.0)))
@@ -206,13 +211,25 @@ class _Sampler:
         end = self.at_end is None and fraction >= 1.0
         if not (due or first_mark or end):
             return
-        sample = _Sample(now, fraction, self.measure())
-        self.last_sample_wall = now
-        self.samples.append(sample)
+        sample = self._sample(now, fraction)
         if first_mark:
             self.at_first_mark = sample
         if end:
             self.at_end = sample
+
+    def _sample(self, now: float, fraction: float) -> _Sample:
+        sample = _Sample(now, fraction, self.measure())
+        self.last_sample_wall = now
+        self.samples += 1
+        self.last = sample
+        for proc, snap in sample.memory.items():
+            peak = self.peaks.setdefault(proc, dict.fromkeys(METRICS))
+            for m in METRICS:
+                value = snap.get(m) if snap else None
+                old = peak.get(m)
+                if value is not None and (old is None or value > old):
+                    peak[m] = value
+        return sample
 
     def _look_at_playback(self, timeline_frame: int) -> None:
         sup = self.recording.supervisor if self.recording is not None else None
@@ -241,15 +258,6 @@ def _growth(a: Snapshot | None, b: Snapshot | None) -> Snapshot:
         x = a.get(m) if a else None
         y = b.get(m) if b else None
         out[m] = None if x is None or y is None else y - x
-    return out
-
-
-def _peak(samples: list[_Sample], proc: str) -> Snapshot:
-    out: Snapshot = {}
-    for m in METRICS:
-        values = [v for s in samples if (snap := s.memory.get(proc)) and (v := snap.get(m))
-                  is not None]
-        out[m] = max(values) if values else None
     return out
 
 
@@ -289,8 +297,8 @@ def _run_one(home: Path, label: str, tracks: int, track_seconds: float, take_sec
     complete = bool(take and take["state"] == "complete" and frames == take_frames)
 
     first, end = sampler.at_first_mark, sampler.at_end
-    if end is None and sampler.samples:
-        end = sampler.samples[-1]
+    if end is None:
+        end = sampler.last
     wall_s: float | None = None
     achieved: float | None = None
     if sampler.first_progress is not None and end is not None:
@@ -315,7 +323,7 @@ def _run_one(home: Path, label: str, tracks: int, track_seconds: float, take_sec
             "start": start_snap,
             "end": end_snap,
             "growth": growth,
-            "peak": _peak(sampler.samples, proc),
+            "peak": sampler.peaks.get(proc, dict.fromkeys(METRICS)),
             "growth_bytes_per_audio_s": per_s,
         }
     underruns = sampler.underrun_looks
@@ -347,7 +355,7 @@ def _run_one(home: Path, label: str, tracks: int, track_seconds: float, take_sec
         "xruns": result.xruns,
         "messages": list(result.messages),
         "kept_up": kept_up,
-        "samples": len(sampler.samples),
+        "samples": sampler.samples,
         "start_fraction": first.fraction if first else None,
         "end_fraction": end.fraction if end else None,
         "memory": memory,
@@ -444,12 +452,17 @@ def _run_lines(run: Mapping[str, object]) -> list[str]:
     speed = f"{float(achieved):.1f}× real time" if isinstance(achieved, float) else "n/a"
     wall_text = f"{float(wall):.1f} s" if isinstance(wall, float) else "n/a"
     gaps = take["gaps"]
+    first = run["start_fraction"]
+    start = f"{100 * float(first):.0f} %" if isinstance(first, float) else "n/a"
+    dropped = run.get("capture_dropped_frames", 0)
+    verdict = "kept up" if run["kept_up"] else "DID NOT KEEP UP"
     lines = [
-        f"  {run['label']}: {_describe(run)}: ran at {speed} ({wall_text} wall); "
-        f"take {take['state']}, {take['frames']} of {take['expected_frames']} frames, "
-        f"{len(gaps)} gap(s) ({take['gap_frames']} frames); "
-        f"playback behind in {playback['underrun_looks']} of {playback['looks']} looks; "
-        f"{'kept up' if run['kept_up'] else 'DID NOT KEEP UP'}",
+        f"  {run['label']} ({_describe(run)}): {speed}, {wall_text} wall; "
+        f"start taken at {start} of the take",
+        f"    take {take['state']}, {take['frames']} of {take['expected_frames']} frames, "
+        f"{len(gaps)} gap(s) ({take['gap_frames']} frames), {dropped} frames dropped at capture;",
+        f"    playback seen behind in {playback['underrun_looks']} of {playback['looks']} looks"
+        f" (least lead {playback['min_lead_frames']} frames): {verdict}",
     ]
     for message in run["messages"]:  # type: ignore[attr-defined]
         lines.append(f"    {message}")
