@@ -88,10 +88,15 @@ class Engine:
         self.slots = [_CaptureSlot() for _ in range(layout.capture_slots)]
         self.monitor_chains = dict(monitor_chains or {})
         # playback
+        # playback: every track in its own two columns of one buffer, so gain, meters and the
+        # sum to the outputs are a handful of numpy calls whatever the number of tracks
         n_play = layout.playback_slots
         self.play_active = [False] * n_play
-        self.play_gain_l = [SmoothedGain(max_block, 1, gain_ramp_frames) for _ in range(n_play)]
-        self.play_gain_r = [SmoothedGain(max_block, 1, gain_ramp_frames) for _ in range(n_play)]
+        self.play_all = np.zeros((max_block, 2 * n_play), dtype=np.float32)
+        self.play_gain = np.ones(2 * n_play, dtype=np.float32)  # steady gains, per column
+        self.play_ramps = [SmoothedGain(max_block, 1, gain_ramp_frames) for _ in range(2 * n_play)]
+        self.ramping: list[int] = []  # columns whose gain is gliding right now
+        self.play_sum = np.zeros(max_block, dtype=np.float32)
         # click
         self.click_mode = ClickMode.OFF
         self.metronome = Metronome(
@@ -100,13 +105,9 @@ class Engine:
         # meters
         self.in_meters = MeterBank(max(input_channels, 1), samplerate, memory.input_meters.values)
         self.out_meters = MeterBank(output_channels, samplerate, memory.output_meters.values)
-        track_values = memory.track_meters.values
-        self.track_meters = [
-            MeterBank(2, samplerate, track_values[2 * i : 2 * i + 2]) for i in range(n_play)
-        ]
+        self.track_meters = MeterBank(2 * n_play, samplerate, memory.track_meters.values)
         # scratch, allocated once
         self.scratch = np.zeros((max_block, 2), dtype=np.float32)
-        self.play_buf = np.zeros((max_block, 2), dtype=np.float32)
         self.silent_in = np.zeros((max_block, max(input_channels, 1)), dtype=np.float32)
         self.timing = np.zeros((1, 1), dtype=np.float32)
         self.max_callback = 0.0
@@ -204,18 +205,31 @@ class Engine:
                 slot.monitor_level = float(f[0])
             elif op == Cmd.TRACK_GAIN:
                 k = int(r[1])
-                if self.play_active[k]:  # audible: glide, never a click
-                    self.play_gain_l[k].set_target(float(f[0]))
-                    self.play_gain_r[k].set_target(float(f[1]))
-                else:  # silent yet: start at the right level
-                    self.play_gain_l[k].reset(float(f[0]))
-                    self.play_gain_r[k].reset(float(f[1]))
+                self._track_gain_rt(2 * k, float(f[0]), self.play_active[k])
+                self._track_gain_rt(2 * k + 1, float(f[1]), self.play_active[k])
             elif op == Cmd.TRACK_ACTIVE:
-                self.play_active[int(r[1])] = bool(r[2])
+                k = int(r[1])
+                self.play_active[k] = bool(r[2])
+                if not self.play_active[k]:  # silent columns stay zero: the sum needs no mask
+                    self.play_all[:, 2 * k : 2 * k + 2] = 0.0
             elif op == Cmd.QUIT:
                 self._stop_rt()
                 self.quit_requested = True
             q.pop_done_rt()
+
+    def _track_gain_rt(self, col: int, gain: float, audible: bool) -> None:
+        ramp = self.play_ramps[col]
+        if not audible:  # silent yet: start at the right level
+            ramp.reset(gain)
+            self.play_gain[col] = gain
+            if col in self.ramping:
+                self.ramping.remove(col)
+            return
+        ramp.reset(float(self.play_gain[col]) if col not in self.ramping else ramp.current)
+        ramp.set_target(gain)  # audible: glide, never a click
+        if col not in self.ramping:
+            self.ramping.append(col)
+        self.play_gain[col] = 1.0  # the ramp applies the gain while it glides
 
     def _play_rt(self, epoch: int, start: int, loop_start: int, loop_end: int) -> None:
         if self.state == Transport.ROLLING:
@@ -386,22 +400,42 @@ class Engine:
     # ---------------------------------------------------------------------------------------
     # playback, monitoring, meters
     def _playback_rt(self, out: np.ndarray, n: int) -> None:
-        buf = self.play_buf
-        two = self.output_channels >= 2
+        tracks = self.play_all[:n]
+        any_active = False
         for k, ring in enumerate(self.mem.playback):
             if not self.play_active[k]:
                 continue
-            if not ring.read_rt(self.epoch, self.t, buf, n):
+            any_active = True
+            if not ring.read_rt(self.epoch, self.t, tracks[:, 2 * k : 2 * k + 2], n):
                 ring.mark_consumed_rt(self.epoch, self.t + n)
                 self.status[Status.PLAYBACK_UNDERRUNS] += 1  # the disk worker fell behind
+        if not any_active:
+            return
+        np.multiply(tracks, self.play_gain, out=tracks)
+        for col in self.ramping:
+            ramp = self.play_ramps[col]
+            ramp.apply_rt(tracks[:, col : col + 1], tracks[:, col : col + 1], n)
+        if self.ramping:
+            self._ramps_done_rt()
+        self.mem.track_meters.begin_write_rt()
+        self.track_meters.update_rt(tracks)
+        self.mem.track_meters.end_write_rt()
+        total = self.play_sum[:n]
+        np.add.reduce(tracks[:, 0::2], axis=1, out=total)
+        out[:n, 0] += total
+        np.add.reduce(tracks[:, 1::2], axis=1, out=total)
+        out[:n, 1 if self.output_channels >= 2 else 0] += total
+
+    def _ramps_done_rt(self) -> None:
+        i = 0
+        while i < len(self.ramping):
+            col = self.ramping[i]
+            ramp = self.play_ramps[col]
+            if ramp.ramping:
+                i += 1
                 continue
-            self.play_gain_l[k].apply_rt(buf[:, 0:1], buf[:, 0:1], n)
-            self.play_gain_r[k].apply_rt(buf[:, 1:2], buf[:, 1:2], n)
-            self.track_meters[k].update_rt(buf[:n])
-            if two:
-                out[:n, 0:2] += buf[:n]
-            else:
-                out[:n, 0] += buf[:n, 0]
+            self.play_gain[col] = ramp.current
+            self.ramping.pop(i)
 
     def _monitor_rt(self, indata: np.ndarray, out: np.ndarray, n: int) -> None:
         scratch = self.scratch

@@ -170,7 +170,10 @@ def run(config: EngineHostConfig) -> int:
     engine = build_engine(config, memory)
     touch_written_memory(memory)
     warm_up(engine, memory)
-    if config.realtime:
+    # a practice device running flat out never sleeps: at real-time priority it would starve
+    # the machine, so it only gets real-time priority at the real pace
+    paced = config.backend != "practice" or config.practice_speed == 1.0
+    if config.realtime and paced:
         result = request_realtime()
         print(json.dumps({"realtime": result.to_dict()}), flush=True)
     device = open_device(config, engine)

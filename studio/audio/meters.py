@@ -144,7 +144,7 @@ class MeterBank:
         np.abs(level, out=level)
 
         # Highest sample ever.
-        np.max(level, axis=0, out=self._chunk_max)
+        np.maximum.reduce(level, axis=0, out=self._chunk_max)
         np.maximum(self._peak_max, self._chunk_max, out=self._peak_max)
 
         # Clip: frames since the last sample at or above CLIP_LEVEL.
@@ -153,7 +153,8 @@ class MeterBank:
         np.greater_equal(level, CLIP_LEVEL, out=mask)
         tmp.fill(-_NO_CLIP)
         np.copyto(tmp, self._position[:m], where=mask)
-        np.max(tmp, axis=0, out=self._last)  # 1-based index of the last clip, or -_NO_CLIP
+        # 1-based index of the last clip, or -_NO_CLIP
+        np.maximum.reduce(tmp, axis=0, out=self._last)
         np.subtract(float(m), self._last, out=self._last)
         np.add(self._age, float(m), out=self._age)
         np.minimum(self._age, self._last, out=self._age)
@@ -161,7 +162,7 @@ class MeterBank:
 
         # Falling peak: max(peak * d**m, max_k |x_k| * d**(m-1-k)).
         np.multiply(level, self._peak_weight[first:], out=level)
-        np.max(level, axis=0, out=self._chunk_max)
+        np.maximum.reduce(level, axis=0, out=self._chunk_max)
         np.multiply(self._peak, self._peak_pow[m], out=self._peak)
         np.maximum(self._peak, self._chunk_max, out=self._peak)
 
