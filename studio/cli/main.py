@@ -303,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         "recover takes left by a crash", takes_sub)
     p = add("list", cmd_takes_list, "vis opptak", "list takes", takes_sub)
     p.add_argument("--song")
+    from studio.cli.bench import add_bench_parser
 
+    add_bench_parser(sub, add)
     return parser
 
 
