@@ -116,7 +116,70 @@ class Engine:
         self.quit_requested = False
 
     # ---------------------------------------------------------------------------------------
-    # the callback
+    # before the stream starts
+    def rehearse(self, blocks: int = 48) -> None:
+        """Run every path of the callback (recording, loop wraps, click, monitoring, playback
+        with and without data, meters) at several block sizes, so nothing is looked up,
+        compiled or faulted in for the first time live; then leave no trace.
+
+        Only before the device starts and before the supervisor sends anything: it writes
+        the shared rings as if it were their producer."""
+        mem = self.mem
+        sizes = (self.max_block, 64, 65, 127, 128, 256, 512)
+        inp = np.zeros((self.max_block, max(self.input_channels, 1)), dtype=np.float32)
+        out = np.zeros((self.max_block, self.output_channels), dtype=np.float32)
+        tone = np.full((4096, 2), 0.01, dtype=np.float32)
+        for k, slot in enumerate(self.slots):
+            self._arm_rt(k, True, 0, 1 if self.input_channels > 1 else -1)
+            slot.monitor = k in self.monitor_chains
+        for k in range(len(self.play_active)):
+            self.play_active[k] = True
+        self.click_mode = ClickMode.ALWAYS
+        self._record_rt(True, 0, NO_PUNCH_OUT, 0)
+        self._play_rt(1, -1000, 0, 3000)  # count-in, then a loop: takes start, end, wrap
+        self._track_gain_rt(0, 0.5, True)  # and a gain that glides
+        for i in range(blocks):
+            n = sizes[i % len(sizes)]
+            for ring in mem.playback:
+                if i % 2 == 0 and ring.space() >= n:
+                    ring.append(tone[: min(n, 4096)])
+            self.process_rt(inp[:n], out[:n], n)
+            for k in range(len(self.slots)):
+                mem.capture[k].consume(mem.capture[k].readable())
+                mem.markers[k].counters[8] = mem.markers[k].counters[0]
+        self._stop_rt()
+        # now leave no trace
+        self.click_mode = ClickMode.OFF
+        self._record_rt(False, 0, 0, 0)
+        for k, slot in enumerate(self.slots):
+            self._arm_rt(k, False, 0, -1)
+            slot.monitor = False
+        for chain in self.monitor_chains.values():
+            chain.reset()
+        for k in range(len(self.play_active)):
+            self.play_active[k] = False
+        self.play_all.fill(0.0)
+        self.play_gain.fill(1.0)
+        for ramp in self.play_ramps:
+            ramp.reset(1.0)
+        self.ramping.clear()
+        for ring in mem.playback:
+            ring.reset(0, 0)
+            ring.header[8] = ring.header[9] = 0
+        for queue in (*mem.markers, mem.events):
+            queue.counters[:] = 0
+        for frames in (*mem.capture, mem.timings):
+            frames.counters[:] = 0
+        for bank in (self.in_meters, self.out_meters, self.track_meters):
+            bank.reset()
+        self.status.fill(0.0)
+        self.status[Status.SAMPLERATE] = self.samplerate
+        self.state = Transport.STOPPED
+        self.epoch = self.t = self.song_frame = 0
+        self.max_callback = 0.0
+        self.last_adc = -1.0
+        self._last_n = 0
+
     def process_rt(
         self,
         indata: np.ndarray | None,

@@ -23,8 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from studio.audio.effects import MonitorChain
 from studio.audio.engine import Engine
 from studio.audio.layout import EngineLayout, EngineMemory
@@ -119,27 +117,6 @@ def touch_written_memory(memory: EngineMemory) -> None:
     memory.region.touch(names)
 
 
-def warm_up(engine: Engine, memory: EngineMemory, blocks: int = 64) -> None:
-    """Run every code path once so nothing is compiled or allocated for the first time live."""
-    n = min(engine.max_block, 1024)
-    inp = np.zeros((n, max(engine.input_channels, 1)), dtype=np.float32)
-    out = np.zeros((n, engine.output_channels), dtype=np.float32)
-    for k in engine.monitor_chains:
-        engine.slots[k].armed = True
-        engine.slots[k].monitor = True
-    for _ in range(blocks):
-        engine.process_rt(inp, out, n)
-    for k in engine.monitor_chains:
-        engine.slots[k].armed = False
-        engine.slots[k].monitor = False
-        engine.monitor_chains[k].reset()
-    # warm-up must not leave traces: meters, heartbeat and timings start clean
-    memory.timings.consume(memory.timings.readable())
-    engine.max_callback = 0.0
-    memory.status.values[Status.HEARTBEAT] = 0
-    memory.status.values[Status.MAX_CALLBACK_S] = 0.0
-
-
 def open_device(config: EngineHostConfig, engine: Engine) -> Device:
     if config.backend == "practice":
         from studio.audio.backends.practice import PracticeDevice
@@ -169,7 +146,7 @@ def run(config: EngineHostConfig) -> int:
     memory = EngineMemory(layout, Path(config.memory_path), create=False)
     engine = build_engine(config, memory)
     touch_written_memory(memory)
-    warm_up(engine, memory)
+    engine.rehearse()
     # a practice device running flat out never sleeps: at real-time priority it would starve
     # the machine, so it only gets real-time priority at the real pace
     paced = config.backend != "practice" or config.practice_speed == 1.0

@@ -393,3 +393,26 @@ def test_after_a_playback_stall_the_track_comes_back_in_time(memory: EngineMemor
     assert first <= 256  # back within a block or two, not after replaying the stall
     np.testing.assert_allclose(heard[first:], music[t0 + first : t0 + len(heard), 0],
                                atol=1e-6)  # and exactly where the song is now
+
+
+def test_rehearsal_leaves_no_trace(memory: EngineMemory, tmp_path: Path) -> None:
+    """The engine host rehearses every path before the device starts; afterwards the engine
+    must behave exactly like a fresh one."""
+    rehearsed = make_engine(memory)
+    rehearsed.rehearse()
+    assert memory.events.pending() == 0 and memory.markers[0].pending() == 0
+    assert memory.capture[0].write_count == 0
+    assert not memory.status.values[Status.HEARTBEAT]
+    fresh_memory = EngineMemory(memory.layout, tmp_path / "fresh.shm", create=True)
+    fresh = make_engine(fresh_memory)
+    outputs = []
+    for mem, engine in ((memory, rehearsed), (fresh_memory, fresh)):
+        cmd(mem, Cmd.CLICK, int(ClickMode.ALWAYS), x=0.5)
+        cmd(mem, Cmd.ARM, 0, 1, 0, -1)
+        cmd(mem, Cmd.RECORD, 1, 100, 5000)
+        cmd(mem, Cmd.PLAY, 1, 0, 0, 0)
+        outputs.append(NullBackend(engine, 128).run(8000, ramp_input(8000)))
+        assert markers(mem, 0) == [(int(Marker.TAKE_START), 0, 100, 0, 0, 0),
+                                   (int(Marker.TAKE_END), 4900, 0, 0, 0, 0)]
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    fresh_memory.close()
