@@ -35,10 +35,10 @@ MCL_FUTURE = 2
 
 
 @dataclass
-class EngineHostConfig:
-    memory_path: str
-    layout: dict[str, object]
-    backend: str  # "portaudio" | "practice"
+class EngineOptions:
+    """How the engine host runs: device, rates, channels, tempo, monitoring."""
+
+    backend: str = "practice"  # "portaudio" | "practice"
     samplerate: int = 48000
     blocksize: int = 0  # 0: the host's own period (PortAudio), 256 for the practice device
     input_device: int | None = None
@@ -53,12 +53,22 @@ class EngineHostConfig:
     max_block: int = 8192
     practice_speed: float = 1.0  # the practice device faster than real time (benchmarks)
 
+
+@dataclass
+class EngineHostConfig:
+    """Everything the engine host process is started with (passed as JSON)."""
+
+    memory_path: str
+    layout: dict[str, object]
+    options: EngineOptions
+
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> EngineHostConfig:
-        return cls(**json.loads(text))
+        data = json.loads(text)
+        return cls(data["memory_path"], data["layout"], EngineOptions(**data["options"]))
 
 
 class Device(Protocol):
@@ -70,7 +80,7 @@ class Device(Protocol):
     def active(self) -> bool: ...
 
 
-def build_engine(config: EngineHostConfig, memory: EngineMemory) -> Engine:
+def build_engine(config: EngineOptions, memory: EngineMemory) -> Engine:
     chains = {}
     folder = presets_folder()
     for slot, name in config.monitor_presets.items():
@@ -117,7 +127,7 @@ def touch_written_memory(memory: EngineMemory) -> None:
     memory.region.touch(names)
 
 
-def open_device(config: EngineHostConfig, engine: Engine) -> Device:
+def open_device(config: EngineOptions, engine: Engine) -> Device:
     if config.backend == "practice":
         from studio.audio.backends.practice import PracticeDevice
 
@@ -140,10 +150,11 @@ def open_device(config: EngineHostConfig, engine: Engine) -> Device:
     )
 
 
-def run(config: EngineHostConfig) -> int:
+def run(host: EngineHostConfig) -> int:
     parent = os.getppid()
-    layout = EngineLayout(**config.layout)  # type: ignore[arg-type]
-    memory = EngineMemory(layout, Path(config.memory_path), create=False)
+    layout = EngineLayout(**host.layout)  # type: ignore[arg-type]
+    memory = EngineMemory(layout, Path(host.memory_path), create=False)
+    config = host.options
     engine = build_engine(config, memory)
     touch_written_memory(memory)
     engine.rehearse()

@@ -129,16 +129,12 @@ def remove_stale_regions(folder: Path) -> list[Path]:
     return removed
 
 
-class FrameRing:
-    """SPSC ring of float32 frames: the producer writes, the consumer reads, nobody waits.
-
-    Counters are absolute (they never wrap in practice: 2**63 frames), so ``write_count`` is
-    also "frames ever written", which capture markers use as positions.
-    """
+class _AudioRing:
+    """Float32 frames in a circle: the parts both kinds of audio ring share."""
 
     def __init__(self, region: SharedRegion, prefix: str) -> None:
         self.data = region[f"{prefix}.data"]
-        self.counters = region[f"{prefix}.idx"]  # [0] written, [8] read: separate cache lines
+        self.idx = region[f"{prefix}.idx"]  # counters; writer and reader on separate lines
         self.capacity = int(self.data.shape[0])
         self.channels = int(self.data.shape[1])
 
@@ -148,6 +144,41 @@ class FrameRing:
             ArraySpec(f"{prefix}.data", "float32", (capacity, channels)),
             ArraySpec(f"{prefix}.idx", "int64", (16,)),
         ]
+
+    def _put_rt(self, at: int, block: np.ndarray, n: int, spread_mono: bool = False) -> None:
+        """Copy block[:n] to absolute frame position ``at``, wrapping round the end."""
+        start = at % self.capacity
+        first = min(n, self.capacity - start)
+        ch = block.shape[1]
+        data = self.data
+        data[start : start + first, :ch] = block[:first]
+        if first < n:
+            data[: n - first, :ch] = block[first:n]
+        if spread_mono and ch == 1 and self.channels == 2:  # a mono track plays on both sides
+            data[start : start + first, 1:2] = block[:first]
+            if first < n:
+                data[: n - first, 1:2] = block[first:n]
+
+    def _get_rt(self, at: int, out: np.ndarray, n: int) -> None:
+        """Copy n frames from absolute position ``at`` into out[:n]."""
+        start = at % self.capacity
+        first = min(n, self.capacity - start)
+        out[:first] = self.data[start : start + first]
+        if first < n:
+            out[first:n] = self.data[: n - first]
+
+
+class FrameRing(_AudioRing):
+    """SPSC ring of float32 frames: the producer writes, the consumer reads, nobody waits.
+
+    Counters are absolute (they never wrap in practice: 2**63 frames), so ``write_count`` is
+    also "frames ever written", which capture markers use as positions. ``counters[0]`` is the
+    write count, ``counters[8]`` the read count.
+    """
+
+    def __init__(self, region: SharedRegion, prefix: str) -> None:
+        super().__init__(region, prefix)
+        self.counters = self.idx
 
     @property
     def write_count(self) -> int:
@@ -166,16 +197,10 @@ class FrameRing:
     def write_rt(self, block: np.ndarray) -> int:
         """Copy as many frames of block as fit; returns how many were written."""
         w = int(self.counters[0])
-        free = self.capacity - (w - int(self.counters[8]))
-        n = min(int(block.shape[0]), free)
+        n = min(int(block.shape[0]), self.capacity - (w - int(self.counters[8])))
         if n <= 0:
             return 0
-        start = w % self.capacity
-        first = min(n, self.capacity - start)
-        ch = block.shape[1]
-        self.data[start : start + first, :ch] = block[:first]
-        if first < n:
-            self.data[: n - first, :ch] = block[first:n]
+        self._put_rt(w, block, n)
         self.counters[0] = w + n
         return n
 
@@ -273,7 +298,7 @@ class RecordQueue:
         return int(self.counters[1])
 
 
-class TimelineRing:
+class TimelineRing(_AudioRing):
     """Playback audio for one track, indexed by timeline frame within one transport epoch.
 
     Header (int64): [0] epoch the data belongs to (-1 while being reset), [1] first valid
@@ -285,17 +310,8 @@ class TimelineRing:
     """
 
     def __init__(self, region: SharedRegion, prefix: str) -> None:
-        self.data = region[f"{prefix}.data"]
-        self.header = region[f"{prefix}.idx"]
-        self.capacity = int(self.data.shape[0])
-        self.channels = int(self.data.shape[1])
-
-    @staticmethod
-    def specs(prefix: str, capacity: int, channels: int) -> list[ArraySpec]:
-        return [
-            ArraySpec(f"{prefix}.data", "float32", (capacity, channels)),
-            ArraySpec(f"{prefix}.idx", "int64", (16,)),
-        ]
+        super().__init__(region, prefix)
+        self.header = self.idx
 
     # -- writer (disk worker) -------------------------------------------------------------
     def reset(self, epoch: int, t0: int) -> None:
@@ -325,19 +341,9 @@ class TimelineRing:
 
     def append(self, block: np.ndarray) -> None:
         """Add frames at the end (the caller checked :meth:`space`)."""
-        n = int(block.shape[0])
         end = int(self.header[2])
-        start = end % self.capacity
-        first = min(n, self.capacity - start)
-        ch = block.shape[1]
-        self.data[start : start + first, :ch] = block[:first]
-        if ch == 1 and self.channels == 2:
-            self.data[start : start + first, 1:2] = block[:first]
-        if first < n:
-            self.data[: n - first, :ch] = block[first:]
-            if ch == 1 and self.channels == 2:
-                self.data[: n - first, 1:2] = block[first:]
-        self.header[2] = end + n
+        self._put_rt(end, block, int(block.shape[0]), spread_mono=True)
+        self.header[2] = end + int(block.shape[0])
 
     # -- reader (callback) ----------------------------------------------------------------
     def read_rt(self, epoch: int, t: int, out: np.ndarray, n: int) -> bool:
@@ -347,11 +353,7 @@ class TimelineRing:
         if int(h[0]) != epoch or t < int(h[1]) or t + n > int(h[2]):
             out[:n] = 0.0
             return False
-        start = t % self.capacity
-        first = min(n, self.capacity - start)
-        out[:first] = self.data[start : start + first]
-        if first < n:
-            out[first:n] = self.data[: n - first]
+        self._get_rt(t, out, n)
         if int(h[0]) != epoch:
             out[:n] = 0.0
             return False

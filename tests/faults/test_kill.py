@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,9 +14,10 @@ import pytest
 import soundfile as sf
 
 from studio.audio.protocol import Status
-from studio.services.recording import Recording, RecordRequest, RecordResult, TrackInput
+from studio.services.recording import Recording, RecordRequest, TrackInput
 from studio.services.studio import Studio
 from studio.store.layout import StudioPaths
+from tests.faults.background import BackgroundRecording
 
 SR = 48000
 
@@ -35,29 +35,15 @@ def test_kill_engine_host_mid_take_keeps_the_audio(tmp_path: Path) -> None:
         studio.new_song("Crash", tempo_bpm=90)
         recording = Recording(studio, RecordRequest(
             song="Crash", tracks=[TrackInput("vocal", (1,))], seconds=60, device="practice"))
-        results: list[RecordResult] = []
-        failures: list[BaseException] = []
-
-        def record() -> None:
-            try:
-                results.append(recording.run())
-            except BaseException as error:  # shown by the test, not lost in the thread
-                failures.append(error)
-
-        runner = threading.Thread(target=record)
-        runner.start()
-        wait_for(lambda: failures or (recording.supervisor is not None and
-                                      recording.supervisor.status(Status.SONG_FRAME) > SR))
-        assert not failures, failures
-        sup = recording.supervisor
-        assert sup is not None and sup.engine_proc is not None
+        background = BackgroundRecording(recording)
+        sup = background.wait_until_recorded(SR)
+        assert sup.engine_proc is not None
         heard = sup.status(Status.SONG_FRAME)
         os.kill(sup.engine_proc.pid, signal.SIGKILL)
-        runner.join(timeout=60)
-        assert not runner.is_alive()
-        (take,) = results[0].takes
+        result = background.finish()
+        (take,) = result.takes
         assert take.state == "interrupted"
-        assert results[0].messages  # the user is told, in plain words
+        assert result.messages  # the user is told, in plain words
         assert take.frames >= heard - 0.25 * SR  # at most a quarter second lost
         data, _ = sf.read(take.path, dtype="float32")
         assert len(data) == take.frames
