@@ -145,6 +145,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         blocksize=args.blocksize,
         monitor=args.monitor,
         click=args.click,
+        click_level=min(max(args.click_level, 0.0), 1.0),
         count_in_bars=args.count_in,
         start_bar=args.from_bar,
         loop_bars=args.loop_bars,
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--monitor", help=h("effekt du hører deg selv gjennom",
                                        "effect preset you hear yourself through"))
     p.add_argument("--click", action="store_true")
+    p.add_argument("--click-level", type=float, default=0.5, metavar="0..1")
     p.add_argument("--count-in", type=int, default=0, metavar="BARS")
     p.add_argument("--from-bar", type=int, default=1)
     p.add_argument("--loop-bars", type=int, help=h("ta opp i løkke over så mange takter",

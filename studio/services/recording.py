@@ -28,6 +28,12 @@ DISK_TOO_FULL = Words(
     en="There is too little disk space to record ({free} MB free, {need} MB needed). "
        "Delete or move something and try again.",
 )
+RECOVERED_FIRST = Words(
+    nb="Fant et opptak som ble avbrutt sist ({take}, {seconds:.1f} s). Det er berget og ligger "
+       "i biblioteket.",
+    en="Found a take that was cut off last time ({take}, {seconds:.1f} s). It has been "
+       "recovered and is in the library.",
+)
 KEPT_FOR_RECOVERY = Words(
     nb="Opptak {take} er trygt lagret og hentes inn neste gang studioet starter.",
     en="Take {take} is safely saved and will be brought back the next time the studio starts.",
@@ -180,6 +186,10 @@ class Recording:
         elif req.seconds <= 0 and req.loop_bars is None:
             raise StudioError(NOTHING_TO_RECORD)
         catalog = self.studio.catalog
+        for found in self.studio.recover_takes():  # a crash left takes behind: adopt them first
+            self.messages.append(RECOVERED_FIRST.say(take=found.take.id,
+                                                     seconds=found.take.frames / max(
+                                                         found.take.samplerate, 1)))
         self.device = self.studio.pick_device(req.device, req.env)
         in_count = self.device.max_input_channels if self.device else 2
         if len(req.tracks) > 8:

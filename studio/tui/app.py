@@ -22,6 +22,10 @@ DEVICE_BANNER = Words(nb="Lydenhet: {name}", en="Sound device: {name}")
 LOOKING = Words(nb="Ser etter lydenheter …", en="Looking for sound devices …")
 NO_SONGS = Words(nb="Ingen sanger ennå.", en="No songs yet.")
 QUIT = Words(nb="Avslutt", en="Quit")
+RECOVERED = Words(
+    nb="{count} opptak som ble avbrutt sist, er berget og ligger i biblioteket.",
+    en="{count} takes that were cut off last time have been recovered and are in the library.",
+)
 
 
 class StudioApp(App[int]):
@@ -51,6 +55,14 @@ class StudioApp(App[int]):
         for name in names:
             songs.append(ListItem(Static(name)))
         self.scan_devices()
+        self.recover_takes()
+
+    @work(thread=True, exclusive=True, group="recover")
+    def recover_takes(self) -> None:
+        """Takes a crash left behind are adopted when the studio starts, never deleted."""
+        found = self.studio.recover_takes()
+        if found:
+            self.call_from_thread(self.notify, RECOVERED.say(count=len(found)), timeout=10)
 
     @work(thread=True, exclusive=True)
     def scan_devices(self) -> None:

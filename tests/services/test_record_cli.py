@@ -98,3 +98,27 @@ def test_punch_in_records_only_between_the_two_points(tmp_path: Path) -> None:
     (take,) = json.loads(done.stdout)["takes"]
     assert take["song_position_frames"] == SR
     assert take["frames"] == SR // 2
+
+
+def test_a_take_left_by_a_crash_is_adopted_when_recording_starts(tmp_path: Path) -> None:
+    import numpy as np
+
+    from studio.services.recording import Recording, RecordRequest, TrackInput
+    from studio.services.studio import Studio
+    from studio.store.layout import StudioPaths
+
+    with Studio(StudioPaths(tmp_path)) as studio:
+        song = studio.new_song("Again")
+        track = studio.catalog.ensure_track(song.id, "vocal")
+        path = studio.paths.new_take_path(song.id, "vocal")
+        take = studio.catalog.begin_take(song.id, track.id, studio.paths.relative(path), SR, 1,
+                                         device="practice", latency_frames=0)
+        sf.write(path, np.full((SR // 2, 1), 0.25, dtype=np.float32), SR, subtype="PCM_24")
+        studio.paths.pending_marker(path).write_text('{"take_id": 1, "pid": 999999999}')
+        result = Recording(studio, RecordRequest(
+            song="Again", tracks=[TrackInput("vocal", (1,))], seconds=0.5,
+            device="practice")).run()
+        assert any("recovered" in m or "berget" in m for m in result.messages)
+        adopted = studio.catalog.take(take.id)
+        assert adopted.state == "recovered" and adopted.frames == SR // 2
+        assert path.exists() and not studio.paths.pending_marker(path).exists()
