@@ -30,17 +30,18 @@ NO_PUNCH_OUT = 2**62
 
 
 class _CaptureSlot:
-    """One armed track: which device inputs feed it and where its frames go."""
+    """One armed track: which device inputs feed it, where its frames go, how it is heard."""
 
-    __slots__ = ("armed", "chan_a", "chan_b", "channels", "monitor", "monitor_level", "writing")
+    __slots__ = ("armed", "chan_a", "chan_b", "channels", "monitor", "monitor_gain",
+                 "writing")
 
-    def __init__(self) -> None:
+    def __init__(self, max_block: int, ramp_frames: int) -> None:
         self.armed = False
         self.chan_a = 0
         self.chan_b = -1
         self.channels = 1
-        self.monitor = False
-        self.monitor_level = 1.0
+        self.monitor = False  # processed while True; the gain fades it in and out
+        self.monitor_gain = SmoothedGain(max_block, 2, ramp_frames, 0.0)
         self.writing = False  # a take is open on this slot right now
 
 
@@ -85,7 +86,8 @@ class Engine:
         self.max_passes = 0  # loop recording: stop after this many passes (0: until told)
         self.was_active = False
         self.active_pass = -1
-        self.slots = [_CaptureSlot() for _ in range(layout.capture_slots)]
+        self.slots = [_CaptureSlot(max_block, gain_ramp_frames)
+                      for _ in range(layout.capture_slots)]
         self.monitor_chains = dict(monitor_chains or {})
         # playback
         # playback: every track in its own two columns of one buffer, so gain, meters and the
@@ -108,6 +110,7 @@ class Engine:
         self.track_meters = MeterBank(2 * n_play, samplerate, memory.track_meters.values)
         # scratch, allocated once
         self.scratch = np.zeros((max_block, 2), dtype=np.float32)
+        self.monitor_buf = np.zeros((max_block, 2), dtype=np.float32)
         self.silent_in = np.zeros((max_block, max(input_channels, 1)), dtype=np.float32)
         self.timing = np.zeros((1, 1), dtype=np.float32)
         self.max_callback = 0.0
@@ -262,10 +265,10 @@ class Engine:
                 self._arm_rt(int(r[1]), bool(r[2]), int(r[3]), int(r[4]))
             elif op == Cmd.RECORD:
                 self._record_rt(bool(r[1]), int(r[2]), int(r[3]), int(r[5]))
-            elif op == Cmd.MONITOR:
+            elif op == Cmd.MONITOR:  # fade in and out: hearing yourself never clicks
                 slot = self.slots[int(r[1])]
-                slot.monitor = bool(r[2])
-                slot.monitor_level = float(f[0])
+                slot.monitor = slot.monitor or bool(r[2])
+                slot.monitor_gain.set_target(float(f[0]) if r[2] else 0.0)
             elif op == Cmd.TRACK_GAIN:
                 k = int(r[1])
                 self._track_gain_rt(2 * k, float(f[0]), self.play_active[k])
@@ -511,13 +514,17 @@ class Engine:
                 scratch[:n, 1] = indata[:n, slot.chan_b]
             chain = self.monitor_chains.get(k)
             heard = chain.process_rt(scratch[:n, :ch]) if chain is not None else scratch[:n, :ch]
-            if slot.monitor_level != 1.0:
-                heard[:n] *= slot.monitor_level  # ours to change: scratch or the chain's output
-            if ch == 1 or self.output_channels == 1:
-                for c in range(min(self.output_channels, 2)):
-                    out[:n, c] += heard[:n, 0]
+            wide = self.monitor_buf[:n]
+            wide[:, 0] = heard[:n, 0]
+            wide[:, 1] = heard[:n, ch - 1]  # a mono voice is heard on both sides
+            gain = slot.monitor_gain
+            gain.apply_rt(wide, wide, n)
+            if gain.current == 0.0 and not gain.ramping:
+                slot.monitor = False  # faded out: stop processing
+            if self.output_channels == 1:
+                out[:n, 0] += wide[:, 0]
             else:
-                out[:n, 0:2] += heard[:n, 0:2]
+                out[:n, 0:2] += wide
 
     def _meters_rt(self, indata: np.ndarray, out: np.ndarray, n: int) -> None:
         mem = self.mem

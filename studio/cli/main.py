@@ -155,20 +155,26 @@ def cmd_record(args: argparse.Namespace) -> int:
         pre_roll_s=args.pre_roll,
     )
 
+    said_practice: list[bool] = []
+
     def progress(_: str, status: dict[str, float]) -> None:
         if args.json or not sys.stderr.isatty():
             return
+        if recording.device is None and not said_practice:  # say it before, not after
+            sys.stderr.write(PRACTICE_NOTE.say() + "\n")
+            said_practice.append(True)
         rec = Words(nb="● TAR OPP", en="● RECORDING") if status["recording"] else Words(
             nb="  venter", en="  waiting")
         sys.stderr.write(f"\r{rec.say()}  {status['song_frame'] / status['samplerate']:7.2f} s ")
         sys.stderr.flush()
 
     with _studio() as studio:
-        result = Recording(studio, request, progress).run()
+        recording = Recording(studio, request, progress)
+        result = recording.run()
     if not args.json and sys.stderr.isatty():
         sys.stderr.write("\n")
     lines = []
-    if result.practice:
+    if result.practice and not said_practice:
         lines.append(PRACTICE_NOTE.say())
     lines += result.messages
     for t in result.takes:

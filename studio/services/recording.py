@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Status
-from studio.core.i18n import StudioError, Words
+from studio.core.i18n import StudioError, Words, language
 from studio.core.song import Gap, Song, Take, Track
 from studio.services.studio import Studio, device_key, write_pending_marker
 from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
@@ -229,6 +229,9 @@ class Recording:
             low_disk_bytes=disk_warning_bytes(self.samplerate, channels_total),
             stop_disk_bytes=disk_stop_bytes())
         sup.start()
+        if req.realtime and sup.realtime and not sup.realtime.get("realtime"):
+            # the engine runs, but without real-time priority: say so, in plain words
+            self.messages.append(str(sup.realtime.get(language(), "")))
         try:
             if req.after_start is not None:
                 req.after_start()

@@ -360,12 +360,17 @@ def test_monitoring_goes_through_the_preset_without_extra_delay(memory: EngineMe
     out = NullBackend(engine, 128).run(9600, source)
     expected = np.concatenate([reference.process_rt(voice[i : i + 128, None]).copy()
                                for i in range(0, 9600, 128)])
-    # heard in the same block it was sung (no added buffering), on both sides, effected
-    np.testing.assert_allclose(out[:, 0], expected[:, 0], atol=1e-6)
-    np.testing.assert_allclose(out[:, 1], expected[:, 0], atol=1e-6)
+    # it fades in over the gain ramp (480 frames) instead of switching on with a click ...
+    ramp = np.minimum(np.arange(1, 9601) / 480.0, 1.0)
+    np.testing.assert_allclose(out[:, 0], expected[:, 0] * ramp, atol=1e-6)
+    # ... and is heard in the same block it was sung (no added buffering), on both sides
+    np.testing.assert_allclose(out[480:, 1], expected[480:, 0], atol=1e-6)
     assert not np.allclose(out[:, 0], voice, atol=1e-3)  # the chain really did something
     cmd(memory, Cmd.MONITOR, 0, 0)
-    assert not NullBackend(engine, 128).run(256, source[:256]).any()  # monitor off: silence
+    fading = NullBackend(engine, 128).run(1024, source[:1024])
+    assert np.abs(fading[:100]).max() > 0.0  # fades out, no sudden cut
+    assert not fading[480:].any()  # then silence
+    assert not engine.slots[0].monitor  # and the chain is no longer run
 
 
 def test_after_a_playback_stall_the_track_comes_back_in_time(memory: EngineMemory,
