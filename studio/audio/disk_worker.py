@@ -274,10 +274,11 @@ class PlaybackFeeder:
             data = f.read(c1 - c0, dtype="float32", always_2d=True)
             got = len(data)
             dst = out[c0 - song_frame : c0 - song_frame + got]
+            # clips come oldest first: a newer take lies on top where they overlap
             if data.shape[1] == 1:
-                dst += data * clip.gain
+                dst[:] = data * clip.gain
             else:
-                dst += data[:, :2] * clip.gain
+                dst[:] = data[:, :2] * clip.gain
 
 
 class DiskWorker:

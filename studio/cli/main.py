@@ -191,6 +191,37 @@ def cmd_record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    import time
+
+    from studio.services.console import Console
+
+    with _studio() as studio, Console(studio, args.song, device=args.device) as console:
+        if console.practice and not args.json:
+            print(PRACTICE_NOTE.say(), file=sys.stderr)
+        console.locate_bar(args.from_bar)
+        if args.loop_bars:
+            console.set_loop(args.from_bar, args.loop_bars)
+        console.click = args.click
+        start = console.playhead().song_frame
+        console.play()
+        end = time.monotonic() + args.seconds
+        while time.monotonic() < end:
+            head = console.playhead()
+            if sys.stderr.isatty() and not args.json:
+                sys.stderr.write(f"\r▶ {head.bar:3d}.{head.beat}  {head.seconds:7.2f} s ")
+                sys.stderr.flush()
+            time.sleep(1 / 30)
+        console.stop()
+        stopped = console.playhead().song_frame
+        if sys.stderr.isatty() and not args.json:
+            sys.stderr.write("\n")
+    _out(args, {"from_frame": start, "stopped_at_frame": stopped, "practice": console.practice},
+         Words(nb="Spilte «{song}» fra takt {bar}.", en="Played \"{song}\" from bar {bar}."
+               ).say(song=args.song, bar=args.from_bar))
+    return EXIT_OK
+
+
 def cmd_takes_recover(args: argparse.Namespace) -> int:
     with _studio() as studio:
         recovered = studio.recover_takes()
@@ -304,6 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blocksize", type=int, default=0)
     p.add_argument("--jack-loopback", action="store_true",
                    help=h("koble utgang til inngang i JACK", "connect output to input in JACK"))
+
+    p = add("play", cmd_play, "spill av en sang", "play a song")
+    p.add_argument("--song", required=True)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--from-bar", type=int, default=1)
+    p.add_argument("--loop-bars", type=int)
+    p.add_argument("--click", action="store_true")
+    p.add_argument("--device")
 
     takes = sub.add_parser("takes", help=h("opptak", "takes"))
     takes_sub = takes.add_subparsers(dest="takes_command", required=True)

@@ -18,6 +18,7 @@ from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Status
 from studio.core.i18n import StudioError, Words, language
 from studio.core.song import Gap, Song, Take, Track
+from studio.services.playback import playback_plan, start_playback
 from studio.services.studio import Studio, device_key, write_pending_marker
 from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
 from studio.store.layout import free_bytes
@@ -298,43 +299,10 @@ class Recording:
 
     def _start_playback(self, sup: Supervisor, epoch: int, start: int,
                         loop_start: int, loop_end: int) -> None:
-        """Play the song's other tracks (their newest take) while recording: overdub."""
+        """Play the song's other tracks while recording: overdub."""
         recording_ids = {t.id for t in self.slots.values()}
-        tracks = []
-        playback_slot = 0
-        for track in self.studio.catalog.tracks(self.song.id):
-            if track.id in recording_ids or track.muted:
-                continue
-            clips = self._clips_of(track)
-            if not clips or playback_slot >= sup.layout.playback_slots:
-                continue
-            tracks.append({"slot": playback_slot, "clips": clips})
-            from studio.audio.gain import constant_power_pan
-
-            left, right = constant_power_pan(track.pan)
-            gain = 10 ** (track.gain_db / 20)
-            sup.command(Cmd.TRACK_GAIN, playback_slot, x=gain * left, y=gain * right)
-            sup.command(Cmd.TRACK_ACTIVE, playback_slot, 1)
-            playback_slot += 1
-        if tracks:
-            sup.disk({"op": "play", "epoch": epoch, "start": start,
-                      "loop_start": loop_start, "loop_end": loop_end, "tracks": tracks})
-            sup.wait_disk("prefetched", timeout=30.0, epoch=epoch)
-
-    def _clips_of(self, track: Track) -> list[dict[str, Any]]:
-        catalog = self.studio.catalog
-        clips = catalog.clips(track.id)
-        result = []
-        for clip in clips:
-            take = catalog.take(clip.take_id)
-            result.append({
-                "path": str(self.studio.take_path(take)),
-                "position": clip.position_frames,
-                "offset": clip.offset_frames,
-                "length": clip.length_frames,
-                "gain": 10 ** (clip.gain_db / 20),
-            })
-        return result
+        plan = playback_plan(self.studio, self.song, recording_ids, sup.layout.playback_slots)
+        start_playback(sup, plan, epoch, start, loop_start, loop_end)
 
     def _reserve(self, sup: Supervisor, slot: int) -> None:
         track = self.slots[slot]

@@ -421,3 +421,23 @@ def test_rehearsal_leaves_no_trace(memory: EngineMemory, tmp_path: Path) -> None
                                    (int(Marker.TAKE_END), 4900, 0, 0, 0, 0)]
     np.testing.assert_array_equal(outputs[0], outputs[1])
     fresh_memory.close()
+
+
+def test_a_newer_take_lies_on_top_of_an_older_one(memory: EngineMemory, tmp_path: Path) -> None:
+    old = tmp_path / "old.wav"
+    new = tmp_path / "new.wav"
+    sf.write(old, np.full((SR, 1), 0.25, dtype=np.float32), SR, subtype="FLOAT")
+    sf.write(new, np.full((SR // 4, 1), -0.5, dtype=np.float32), SR, subtype="FLOAT")
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    clips = [{"path": str(old), "position": 0, "offset": 0, "length": SR},
+             {"path": str(new), "position": SR // 2, "offset": 0, "length": SR // 4}]
+    worker.dw.handle({"op": "play", "epoch": 2, "start": 0, "loop_start": 0, "loop_end": 0,
+                      "tracks": [{"slot": 0, "clips": clips}]})
+    cmd(memory, Cmd.TRACK_ACTIVE, 0, 1)
+    cmd(memory, Cmd.PLAY, 2, 0, 0, 0)
+    backend = NullBackend(engine, 256)
+    heard = np.concatenate([_run_with_prefetch(backend, worker, 256) for _ in range(200)])[:, 0]
+    assert (heard[: SR // 2] == 0.25).all()
+    assert (heard[SR // 2 : 3 * SR // 4] == -0.5).all()  # the newer take, not the sum
+    assert (heard[3 * SR // 4 : SR] == 0.25).all()

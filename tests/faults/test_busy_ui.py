@@ -52,10 +52,11 @@ def test_gil_hog_in_the_ui_process_causes_no_xrun(make_jack_server: Any, tmp_pat
     after = server.xrun_report()
     assert calls[0] >= 10  # the hog really ran during the take
     (take,) = result.takes
-    assert take.gaps == []
     # every cycle in which the graph ran late must be one where JACK's own (dummy, timer-driven)
     # driver woke late: the machine, not our client. The dummy driver counts even a wake-up
-    # 1 µs late as an xrun, which no client can prevent.
+    # 1 µs late as an xrun, which no client can prevent; only then may the take have a gap.
     graph_late = after.graph_late - before[0].graph_late
     driver_late = after.driver_late - before[0].driver_late
-    assert graph_late <= driver_late, server.log_tail()
+    said = f"gaps {take.gaps}, xruns {before[0]} -> {after}\n{server.log_tail()}"
+    assert graph_late <= driver_late, said
+    assert not take.gaps or driver_late > 0, said

@@ -1,0 +1,149 @@
+"""The console: one running engine for a song, with play, stop, locate and a loop range.
+
+The UI keeps a console open while a member works on a song; ``studio play`` uses one for a
+single listen. Recording (:mod:`studio.services.recording`) runs its own engine for a take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studio.audio.devices import DeviceInfo
+from studio.audio.protocol import ClickMode, Cmd, Status
+from studio.core.song import Song
+from studio.core.timeline import LoopRange
+from studio.services.playback import PlaybackTrack, playback_plan, start_playback
+from studio.services.studio import Studio
+from studio.services.supervisor import EngineSettings, Supervisor
+
+
+@dataclass(frozen=True)
+class Playhead:
+    song_frame: int
+    rolling: bool
+    seconds: float
+    bar: int
+    beat: int
+
+
+class Console:
+    def __init__(self, studio: Studio, song_name: str, *, device: str | None = None,
+                 env: dict[str, str] | None = None, blocksize: int = 0,
+                 realtime: bool = True) -> None:
+        self.studio = studio
+        self.song: Song = studio.song(song_name)
+        self.env = env
+        self.blocksize = blocksize
+        self.realtime = realtime
+        self.device: DeviceInfo | None = studio.pick_device(device, env)
+        self.supervisor: Supervisor | None = None
+        self.position = 0  # where the next play starts
+        self.loop: LoopRange | None = None
+        self.click = False
+        self.plan: list[PlaybackTrack] = []
+
+    @property
+    def practice(self) -> bool:
+        return self.device is None
+
+    def open(self) -> Console:
+        tb = self.song.timebase
+        dev = self.device
+        settings = EngineSettings(
+            backend="portaudio" if dev else "practice",
+            samplerate=self.song.samplerate,
+            blocksize=self.blocksize,
+            input_device=dev.index if dev else None,
+            output_device=dev.index if dev else None,
+            input_channels=min(dev.max_input_channels, 32) if dev else 2,
+            output_channels=min(dev.max_output_channels, 2) if dev else 2,
+            frames_per_beat=tb.frames_per_beat,
+            beats_per_bar=tb.beats_per_bar,
+            realtime=self.realtime,
+            env=self.env,
+        )
+        self.supervisor = Supervisor(settings, self.studio.paths.run_dir,
+                                     self.studio.paths.takes_dir(self.song.id))
+        self.supervisor.start()
+        return self
+
+    def close(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
+
+    def __enter__(self) -> Console:
+        return self.open()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _sup(self) -> Supervisor:
+        if self.supervisor is None:
+            raise RuntimeError("the console is not open")
+        return self.supervisor
+
+    # transport --------------------------------------------------------------------------------
+    def play(self) -> None:
+        """Start (or restart) from the current position, with the song's tracks as they are
+        in the catalog now."""
+        sup = self._sup()
+        if self.rolling():
+            sup.command(Cmd.STOP)
+        epoch = sup.next_epoch()
+        loop = self.loop
+        self.plan = playback_plan(self.studio, self.song, set(), sup.layout.playback_slots)
+        for slot in range(sup.layout.playback_slots):
+            if slot >= len(self.plan):
+                sup.command(Cmd.TRACK_ACTIVE, slot, 0)
+        start_playback(sup, self.plan, epoch, self.position,
+                       loop.start if loop else 0, loop.end if loop else 0)
+        sup.command(Cmd.CLICK, int(ClickMode.ALWAYS if self.click else ClickMode.OFF), x=0.5)
+        sup.command(Cmd.PLAY, epoch, self.position, loop.start if loop else 0,
+                    loop.end if loop else 0)
+
+    def stop(self) -> None:
+        """Stop; the next play starts where this one stopped."""
+        sup = self._sup()
+        if self.rolling():
+            self.position = int(sup.status(Status.SONG_FRAME))
+        sup.command(Cmd.STOP)
+
+    def locate(self, song_frame: int) -> None:
+        """Go to a song frame; keeps playing if it was playing."""
+        self.position = song_frame
+        if self.rolling():
+            self.play()
+
+    def locate_bar(self, bar: int) -> None:
+        self.locate(self.song.timebase.bar_to_frame(max(bar, 1)))
+
+    def set_loop(self, first_bar: int | None, bars: int = 0) -> None:
+        """Loop over ``bars`` bars from ``first_bar``; None switches looping off."""
+        tb = self.song.timebase
+        if first_bar is None or bars <= 0:
+            self.loop = None
+        else:
+            start = tb.bar_to_frame(first_bar)
+            self.loop = LoopRange(start, start + tb.bars_to_frames(bars))
+
+    def set_click(self, on: bool) -> None:
+        self.click = on
+        sup = self._sup()
+        sup.command(Cmd.CLICK, int(ClickMode.ALWAYS if on else ClickMode.OFF), x=0.5)
+
+    # what the UI shows ------------------------------------------------------------------------
+    def rolling(self) -> bool:
+        return self._sup().status(Status.STATE) == 1
+
+    def playhead(self) -> Playhead:
+        sup = self._sup()
+        rolling = self.rolling()
+        frame = int(sup.status(Status.SONG_FRAME)) if rolling else self.position
+        bar, beat, _ = self.song.timebase.frame_to_bar_beat(frame)
+        return Playhead(frame, rolling, frame / self.song.samplerate, bar, beat)
+
+    def output_meters(self) -> list[list[float]]:
+        sup = self._sup()
+        assert sup.memory is not None
+        return sup.memory.output_meters.snapshot().tolist()  # type: ignore[no-any-return]

@@ -1,0 +1,57 @@
+"""What the engine plays of a song: each track's clips, in the order they were made (a newer
+take lies on top of an older one where they overlap), with the track's gain and pan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from studio.audio.gain import constant_power_pan
+from studio.audio.protocol import Cmd
+from studio.core.song import Song, Track
+from studio.services.studio import Studio
+from studio.services.supervisor import Supervisor
+
+
+@dataclass(frozen=True)
+class PlaybackTrack:
+    slot: int
+    track: Track
+    clips: list[dict[str, Any]]
+    gain_left: float
+    gain_right: float
+
+
+def playback_plan(studio: Studio, song: Song, leave_out: set[int], slots: int
+                  ) -> list[PlaybackTrack]:
+    """The song's tracks that have something to play (muted and ``leave_out`` tracks aside),
+    one engine playback slot each."""
+    plan: list[PlaybackTrack] = []
+    for track in studio.catalog.tracks(song.id):
+        if track.id in leave_out or track.muted or len(plan) >= slots:
+            continue
+        clips = []
+        for clip in studio.catalog.clips(track.id):  # oldest first: newer ones lie on top
+            take = studio.catalog.take(clip.take_id)
+            clips.append({"path": str(studio.take_path(take)), "position": clip.position_frames,
+                          "offset": clip.offset_frames, "length": clip.length_frames,
+                          "gain": 10 ** (clip.gain_db / 20)})
+        if not clips:
+            continue
+        left, right = constant_power_pan(track.pan)
+        gain = 10 ** (track.gain_db / 20)
+        plan.append(PlaybackTrack(len(plan), track, clips, gain * left, gain * right))
+    return plan
+
+
+def start_playback(sup: Supervisor, plan: list[PlaybackTrack], epoch: int, start: int,
+                   loop_start: int = 0, loop_end: int = 0, timeout: float = 30.0) -> None:
+    """Have the disk worker prefetch the plan for this epoch, and switch the tracks on."""
+    for item in plan:
+        sup.command(Cmd.TRACK_GAIN, item.slot, x=item.gain_left, y=item.gain_right)
+        sup.command(Cmd.TRACK_ACTIVE, item.slot, 1)
+    if plan:
+        sup.disk({"op": "play", "epoch": epoch, "start": start, "loop_start": loop_start,
+                  "loop_end": loop_end,
+                  "tracks": [{"slot": item.slot, "clips": item.clips} for item in plan]})
+        sup.wait_disk("prefetched", timeout=timeout, epoch=epoch)
