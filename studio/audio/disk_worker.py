@@ -30,7 +30,7 @@ import soundfile as sf
 from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Marker
 from studio.audio.shm import FrameRing, RecordQueue, TimelineRing
-from studio.audio.take_file import DiskFull, TakeFile, TakeWriteError
+from studio.audio.take_file import DiskFull, TakeFile, TakeFileError, TakeWriteError
 from studio.core.i18n import Words
 from studio.core.timeline import Epoch, LoopRange, song_runs
 
@@ -187,19 +187,26 @@ class CaptureWriter:
         if take is None:
             return
         self.current = None
+        frames = take.reservation.file.frames
+        sha256: str | None = None
         try:
             result = take.reservation.file.close()
-        except (DiskFull, TakeWriteError) as error:
+            frames, sha256 = result.frames, result.sha256
+        except (TakeFileError, OSError) as error:
+            # the take still ends (the catalog must hear of it); what the file holds is kept
+            take.failed = True
             self.emit({"event": "write_error", "take_id": take.reservation.take_id,
                        "message_en": str(error)})
-            return
+            done = getattr(error, "result", None)
+            if done is not None:
+                frames, sha256 = done.frames, done.sha256
         self.emit(
             {
                 "event": "take_finished",
                 "slot": self.slot,
                 "take_id": take.reservation.take_id,
-                "frames": result.frames,
-                "sha256": result.sha256,
+                "frames": frames,
+                "sha256": sha256,
                 "song_frame": take.song_frame,
                 "pass": take.pass_index,
                 "gaps": take.gaps,
@@ -231,8 +238,10 @@ class PlaybackFeeder:
         self.clips: list[ClipSource] = []
         self.epoch: Epoch | None = None
         self._files: dict[Path, sf.SoundFile] = {}
+        self.unreadable: set[Path] = set()
 
     def start(self, epoch: Epoch, clips: list[ClipSource]) -> None:
+        self.close()  # files of clips no longer played are closed
         self.clips = clips
         self.epoch = epoch
         self.ring.reset(epoch.number, 0)
@@ -267,11 +276,17 @@ class PlaybackFeeder:
             c1 = min(clip.position + clip.length, end)
             if c1 <= c0:
                 continue
-            f = self._files.get(clip.path)
-            if f is None:
-                f = self._files[clip.path] = sf.SoundFile(clip.path)
-            f.seek(clip.offset + (c0 - clip.position))
-            data = f.read(c1 - c0, dtype="float32", always_2d=True)
+            if clip.path in self.unreadable:
+                continue
+            try:
+                f = self._files.get(clip.path)
+                if f is None:
+                    f = self._files[clip.path] = sf.SoundFile(clip.path)
+                f.seek(clip.offset + (c0 - clip.position))
+                data = f.read(c1 - c0, dtype="float32", always_2d=True)
+            except (OSError, RuntimeError, ValueError):  # LibsndfileError is a RuntimeError
+                self.unreadable.add(clip.path)  # plays as silence; the supervisor is told
+                continue
             got = len(data)
             dst = out[c0 - song_frame : c0 - song_frame + got]
             # clips come oldest first: a newer take lies on top where they overlap
@@ -320,6 +335,9 @@ class DiskWorker:
                          for c in track["clips"]]
                 self.feeders[int(track["slot"])].start(epoch, clips)
             self.prefetch(limit_s=0.5)
+            for feeder in self.feeders:
+                for path in sorted(feeder.unreadable):
+                    self.emit({"event": "clip_unreadable", "path": str(path)})
             self.emit({"event": "prefetched", "epoch": epoch.number})
         elif op == "finish_all":
             for w in self.writers:
@@ -404,6 +422,15 @@ class DiskWorkerConfig:
     stop_disk_bytes: int = 16_000_000
 
 
+def _handle_safely(worker: DiskWorker, line: bytes, emit: EventSink) -> bool:
+    """One request; a request that fails is answered with an error, the worker goes on."""
+    try:
+        return worker.handle(json.loads(line))
+    except Exception as error:
+        emit({"event": "error", "message_en": f"{type(error).__name__}: {error}"})
+        return True
+
+
 def run(config: DiskWorkerConfig) -> int:
     layout = EngineLayout(**config.layout)  # type: ignore[arg-type]
     memory = EngineMemory(layout, Path(config.memory_path), create=False)
@@ -435,7 +462,7 @@ def run(config: DiskWorkerConfig) -> int:
                 pending += chunk
                 while b"\n" in pending:
                     line, pending = pending.split(b"\n", 1)
-                    if line.strip() and not worker.handle(json.loads(line)):
+                    if line.strip() and not _handle_safely(worker, line, emit):
                         running = False
                         break
             busy = worker.pump()

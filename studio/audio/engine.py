@@ -68,6 +68,10 @@ class Engine:
         layout = memory.layout
         self.status = memory.status.values
         self.status[Status.SAMPLERATE] = samplerate
+        for values in (memory.status, memory.input_meters, memory.output_meters,
+                       memory.track_meters):
+            if int(values.seq[0]) % 2:  # a writer that died mid-write (kill -9) left it odd
+                values.seq[0] += 1
 
         # transport
         self.state = Transport.STOPPED
@@ -216,6 +220,7 @@ class Engine:
         st = self.status
         st[Status.LAST_CALLBACK_S] = spent
         st[Status.MAX_CALLBACK_S] = self.max_callback
+        st[Status.HEARTBEAT] += 1  # even after a fault: the device is alive, the watchdog asks
 
     def _block_rt(
         self, indata: np.ndarray, out: np.ndarray, n: int, adc_time: float, xrun: bool
@@ -251,37 +256,52 @@ class Engine:
                 return
             r = q.ints[i]
             f = q.floats[i]
-            op = int(r[0])
-            if op == Cmd.PLAY:
-                self._play_rt(int(r[1]), int(r[2]), int(r[3]), int(r[4]))
-            elif op == Cmd.STOP:
-                self._stop_rt()
-            elif op == Cmd.SET_TEMPO:
-                self.metronome.set_tempo(float(f[0]), int(r[1]))
-            elif op == Cmd.CLICK:
-                self.click_mode = ClickMode(int(r[1]))
-                self.metronome.set_level(float(f[0]))
-            elif op == Cmd.ARM:
-                self._arm_rt(int(r[1]), bool(r[2]), int(r[3]), int(r[4]))
-            elif op == Cmd.RECORD:
-                self._record_rt(bool(r[1]), int(r[2]), int(r[3]), int(r[5]))
-            elif op == Cmd.MONITOR:  # fade in and out: hearing yourself never clicks
-                slot = self.slots[int(r[1])]
-                slot.monitor = slot.monitor or bool(r[2])
-                slot.monitor_gain.set_target(float(f[0]) if r[2] else 0.0)
-            elif op == Cmd.TRACK_GAIN:
-                k = int(r[1])
-                self._track_gain_rt(2 * k, float(f[0]), self.play_active[k])
-                self._track_gain_rt(2 * k + 1, float(f[1]), self.play_active[k])
-            elif op == Cmd.TRACK_ACTIVE:
-                k = int(r[1])
-                self.play_active[k] = bool(r[2])
-                if not self.play_active[k]:  # silent columns stay zero: the sum needs no mask
-                    self.play_all[:, 2 * k : 2 * k + 2] = 0.0
-            elif op == Cmd.QUIT:
-                self._stop_rt()
-                self.quit_requested = True
+            try:
+                self._command_rt(int(r[0]), r, f)
+            except (ValueError, IndexError, OverflowError):
+                # a command we cannot carry out is dropped and counted, never retried: one
+                # bad value must not silence the studio
+                self.faults += 1
+                self.status[Status.FAULTS] = self.faults
+                self.mem.events.push_rt(Event.FAULT, int(Fault.BAD_COMMAND), int(r[0]))
             q.pop_done_rt()
+
+    def _command_rt(self, op: int, r: np.ndarray, f: np.ndarray) -> None:
+        slots = len(self.slots)
+        tracks = len(self.play_active)
+        if op in (Cmd.ARM, Cmd.MONITOR) and not 0 <= int(r[1]) < slots:
+            raise IndexError("capture slot")
+        if op in (Cmd.TRACK_GAIN, Cmd.TRACK_ACTIVE) and not 0 <= int(r[1]) < tracks:
+            raise IndexError("playback slot")
+        if op == Cmd.PLAY:
+            self._play_rt(int(r[1]), int(r[2]), int(r[3]), int(r[4]))
+        elif op == Cmd.STOP:
+            self._stop_rt()
+        elif op == Cmd.SET_TEMPO:
+            self.metronome.set_tempo(float(f[0]), int(r[1]))
+        elif op == Cmd.CLICK:
+            self.click_mode = ClickMode(int(r[1]))
+            self.metronome.set_level(float(f[0]))
+        elif op == Cmd.ARM:
+            self._arm_rt(int(r[1]), bool(r[2]), int(r[3]), int(r[4]))
+        elif op == Cmd.RECORD:
+            self._record_rt(bool(r[1]), int(r[2]), int(r[3]), int(r[5]))
+        elif op == Cmd.MONITOR:  # fade in and out: hearing yourself never clicks
+            slot = self.slots[int(r[1])]
+            slot.monitor = slot.monitor or bool(r[2])
+            slot.monitor_gain.set_target(float(f[0]) if r[2] else 0.0)
+        elif op == Cmd.TRACK_GAIN:
+            k = int(r[1])
+            self._track_gain_rt(2 * k, float(f[0]), self.play_active[k])
+            self._track_gain_rt(2 * k + 1, float(f[1]), self.play_active[k])
+        elif op == Cmd.TRACK_ACTIVE:
+            k = int(r[1])
+            self.play_active[k] = bool(r[2])
+            if not self.play_active[k]:  # silent columns stay zero: the sum needs no mask
+                self.play_all[:, 2 * k : 2 * k + 2] = 0.0
+        elif op == Cmd.QUIT:
+            self._stop_rt()
+            self.quit_requested = True
 
     def _track_gain_rt(self, col: int, gain: float, audible: bool) -> None:
         ramp = self.play_ramps[col]
@@ -537,7 +557,6 @@ class Engine:
         mem.output_meters.end_write_rt()
         st = self.status
         mem.status.begin_write_rt()
-        st[Status.HEARTBEAT] += 1
         st[Status.STATE] = int(self.state)
         st[Status.EPOCH] = self.epoch
         st[Status.SONG_FRAME] = self.song_frame

@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from studio.audio.engine import Engine
 from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Status
 from studio.audio.realtime import request_realtime
+from studio.audio.shm import region_path, shm_folder
 from studio.core.preset import find_preset, presets_folder
 
 MCL_CURRENT = 1
@@ -80,12 +82,17 @@ class Device(Protocol):
     def active(self) -> bool: ...
 
 
-def build_engine(config: EngineOptions, memory: EngineMemory) -> Engine:
-    chains = {}
+def build_chains(config: EngineOptions) -> dict[int, MonitorChain]:
     folder = presets_folder()
-    for slot, name in config.monitor_presets.items():
-        preset = find_preset(name, folder / "effects")
-        chains[int(slot)] = MonitorChain(preset, config.samplerate, 2, config.max_block)
+    return {
+        int(slot): MonitorChain(find_preset(name, folder / "effects"), config.samplerate, 2,
+                                config.max_block)
+        for slot, name in config.monitor_presets.items()
+    }
+
+
+def build_engine(config: EngineOptions, memory: EngineMemory,
+                 chains: dict[int, MonitorChain]) -> Engine:
     return Engine(
         memory,
         config.samplerate,
@@ -97,6 +104,22 @@ def build_engine(config: EngineOptions, memory: EngineMemory) -> Engine:
         click_level=config.click_level,
         monitor_chains=chains,
     )
+
+
+def rehearse_privately(config: EngineOptions, layout: EngineLayout,
+                       chains: dict[int, MonitorChain]) -> None:
+    """Run every callback path once on a private copy of the shared memory, so code, numpy
+    loops and the effect chains are warm, without touching the rings the disk worker is
+    using right now (a restarted engine host must not write into reserved takes)."""
+    path = region_path(shm_folder(Path(tempfile.gettempdir())), "rehearsal")
+    private = EngineMemory(layout, path, create=True)
+    private.unlink()  # only this process's mapping keeps it
+    try:
+        build_engine(config, private, chains).rehearse()
+    finally:
+        private.close()
+        for chain in chains.values():
+            chain.reset()
 
 
 def lock_memory() -> bool:
@@ -114,17 +137,10 @@ def lock_memory() -> bool:
         return False
 
 
-def touch_written_memory(memory: EngineMemory) -> None:
-    """Fault in every shared page the callback writes, before it runs."""
-    names = ["cmd.idx", "evt.ints", "evt.floats", "evt.idx", "status.values", "status.seq",
-             "meters.in.values", "meters.out.values", "meters.track.values", "timing.data",
-             "timing.idx"]
-    for i in range(memory.layout.capture_slots):
-        names += [f"cap{i}.data", f"cap{i}.idx", f"mark{i}.ints", f"mark{i}.floats",
-                  f"mark{i}.idx"]
-    for i in range(memory.layout.playback_slots):
-        names.append(f"play{i}.idx")
-    memory.region.touch(names)
+def touch_memory(memory: EngineMemory) -> None:
+    """Fault in every shared page before the callback runs (reading only: the disk worker may
+    be writing some of them right now)."""
+    memory.region.touch([spec.name for spec in memory.region.specs])
 
 
 def open_device(config: EngineOptions, engine: Engine) -> Device:
@@ -155,9 +171,10 @@ def run(host: EngineHostConfig) -> int:
     layout = EngineLayout(**host.layout)  # type: ignore[arg-type]
     memory = EngineMemory(layout, Path(host.memory_path), create=False)
     config = host.options
-    engine = build_engine(config, memory)
-    touch_written_memory(memory)
-    engine.rehearse()
+    chains = build_chains(config)
+    rehearse_privately(config, layout, chains)
+    engine = build_engine(config, memory, chains)
+    touch_memory(memory)
     # a practice device running flat out never sleeps: at real-time priority it would starve
     # the machine, so it only gets real-time priority at the real pace
     paced = config.backend != "practice" or config.practice_speed == 1.0

@@ -54,6 +54,7 @@ class Marker(IntEnum):
 class Fault(IntEnum):
     CALLBACK_ERROR = 1
     CAPTURE_OVERFLOW = 2
+    BAD_COMMAND = 3
 
 
 class Transport(IntEnum):

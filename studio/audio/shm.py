@@ -84,12 +84,14 @@ class SharedRegion:
         # a newly sized file reads as zeros already; each process touches the pages it
         # writes on its own time (see :meth:`touch`), never inside the callback
 
-    def touch(self, names: Sequence[str]) -> None:
-        """Write every page of these arrays once, so the callback never takes a page fault
-        on first use (call before the stream starts, only on arrays this process writes)."""
+    def touch(self, names: Sequence[str]) -> int:
+        """Read every page of these arrays once, so the callback does not take its first page
+        fault on them live. Reads only: safe while other processes write."""
+        total = 0
         for name in names:
             flat = self.arrays[name].reshape(-1).view(np.uint8)
-            flat[::4096] = flat[::4096]
+            total += int(flat[::4096].sum())
+        return total
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]

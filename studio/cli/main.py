@@ -226,11 +226,13 @@ def cmd_takes_recover(args: argparse.Namespace) -> int:
     with _studio() as studio:
         recovered = studio.recover_takes()
         items = [{"id": r.take.id, "path": str(studio.take_path(r.take)),
-                  "frames": r.take.frames, "state": r.take.state} for r in recovered]
+                  "frames": r.take.frames, "state": r.take.state, "note": r.note}
+                 for r in recovered]
     if recovered:
         text = "\n".join(
-            Words(nb="Berget opptak {id}: {frames} rammer i {path}",
-                  en="Recovered take {id}: {frames} frames in {path}").say(**i) for i in items)
+            i["note"] or Words(nb="Berget opptak {id}: {frames} rammer i {path}",
+                               en="Recovered take {id}: {frames} frames in {path}").say(**i)
+            for i in items)
     else:
         text = Words(nb="Ingen opptak å berge.", en="No takes to recover.").say()
     _out(args, {"recovered": items}, text)

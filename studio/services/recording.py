@@ -39,6 +39,20 @@ KEPT_FOR_RECOVERY = Words(
     nb="Opptak {take} er trygt lagret og hentes inn neste gang studioet starter.",
     en="Take {take} is safely saved and will be brought back the next time the studio starts.",
 )
+CANNOT_CREATE_TAKE = Words(
+    nb="Kunne ikke lage lydfilen til opptaket ({why}). Ingenting er tatt opp ennå.",
+    en="Could not make the take's audio file ({why}). Nothing has been recorded yet.",
+)
+DISK_WORKER_GONE = Words(
+    nb="Lagringen stoppet uventet. Det som ble tatt opp, hentes inn neste gang studioet "
+       "starter.",
+    en="Saving stopped unexpectedly. What was recorded is brought back the next time the "
+       "studio starts.",
+)
+CLIP_UNREADABLE = Words(
+    nb="Kunne ikke lese {path}; det sporet spilles som stillhet.",
+    en="Could not read {path}; that track plays as silence.",
+)
 DISK_LOW = Words(
     nb="Disken er snart full ({mb} MB ledig). Opptaket fortsetter, men rydd plass snart.",
     en="The disk is nearly full ({mb} MB free). Recording goes on, but make room soon.",
@@ -188,9 +202,8 @@ class Recording:
             raise StudioError(NOTHING_TO_RECORD)
         catalog = self.studio.catalog
         for found in self.studio.recover_takes():  # a crash left takes behind: adopt them first
-            self.messages.append(RECOVERED_FIRST.say(take=found.take.id,
-                                                     seconds=found.take.frames / max(
-                                                         found.take.samplerate, 1)))
+            self.messages.append(found.note or RECOVERED_FIRST.say(
+                take=found.take.id, seconds=found.take.frames / max(found.take.samplerate, 1)))
         self.device = self.studio.pick_device(req.device, req.env)
         in_count = self.device.max_input_channels if self.device else 2
         if len(req.tracks) > 8:
@@ -292,7 +305,7 @@ class Recording:
         sup.command(Cmd.RECORD, 1, punch_in, punch_out, 0, passes)
         sup.command(Cmd.PLAY, epoch, punch_in - countin, loop_start, loop_end)
         expected = len(self.slots) * (passes or 1)
-        self._follow(sup, expected, punch_in - countin, punch_out)
+        self._follow(sup, expected, epoch, punch_out)
         return RecordResult(self.reports, self._device_name(), self.device is None,
                             self.messages, int(sup.status(Status.XRUNS)),
                             sup.loss_detected_after_s, self.restarted_on)
@@ -315,63 +328,93 @@ class Recording:
         self.pending[take.id] = (slot, take)
         sup.disk({"op": "reserve", "slot": slot, "take_id": take.id, "path": str(path),
                   "channels": track.channels})
-        answer = sup.wait_disk("reserved", timeout=10.0, take_id=take.id)
-        del answer
+        answer = sup.wait_disk(("reserved", "reserve_failed"), timeout=30.0, take_id=take.id)
+        if answer["event"] == "reserve_failed":  # e.g. the disk is full: nothing half-made
+            del self.pending[take.id]
+            self.studio.catalog.discard_take(take.id)
+            paths.pending_marker(path).unlink(missing_ok=True)
+            raise StudioError(CANNOT_CREATE_TAKE, why=str(answer.get("message_en", "")))
 
-    def _follow(self, sup: Supervisor, expected: int, start: int, punch_out: int) -> None:
+    def _follow(self, sup: Supervisor, expected: int, epoch: int, punch_out: int) -> None:
+        """Follow the recording until it is over: all takes asked for are done, the punch-out
+        point is passed, the engine stopped by itself (loop passes done, disk full), or the
+        device was lost. Then make sure every take that started is committed."""
         finished = 0
-        stop_sent = False
         lost = False
-        while finished < expected:
-            for event in sup.drain_disk_events():
-                kind = event.get("event")
-                if kind == "take_started" and self.request.loop_bars:
-                    self._reserve(sup, int(event["slot"]))
-                elif kind == "take_finished":
-                    self._commit(event)
-                    finished += 1
-                elif kind == "disk_full":
-                    self.messages.append(DISK_FULL_STOPPED.say())
-                    sup.command(Cmd.STOP)
-                    stop_sent = True
-                elif kind == "disk_low":
-                    self.messages.append(DISK_LOW.say(
-                        mb=int(event["free_bytes"]) // 1_000_000))
-                elif kind == "exited":
-                    lost = True
-            if sup.device_lost.is_set() and not lost:
+        while True:
+            finished += self._disk_events(sup)
+            if sup.device_lost.is_set() or self._disk_gone:
                 lost = True
-                self.messages.append(DEVICE_LOST.say())
-                sup.disk({"op": "finish_all", "state": "interrupted"})
-            if lost:
-                if finished < expected:
-                    self._collect_after_loss(sup, expected - finished)
-                self._restart_after_loss(sup)
+                self.messages.append((DISK_WORKER_GONE if self._disk_gone else DEVICE_LOST).say())
                 break
-            if (not stop_sent and punch_out and
-                    sup.status(Status.SONG_FRAME) >= punch_out and sup.status(Status.STATE) == 1):
-                sup.command(Cmd.RECORD, 0, 0, 0)
-                sup.command(Cmd.STOP)
-                stop_sent = True
+            rolling = sup.status(Status.STATE) == 1
+            if sup.status(Status.EPOCH) == epoch and not rolling:
+                break  # the engine stopped: loop passes done, or the disk was full
+            if finished >= expected:
+                break
+            if punch_out and rolling and sup.status(Status.SONG_FRAME) >= punch_out:
+                break
             if self.progress:
                 self.progress("recording", sup.status_snapshot())
             time.sleep(0.02)
-        if not lost:
+        if lost:
+            if not self._disk_gone:
+                sup.disk({"op": "finish_all", "state": "interrupted"})
+                self._drain(sup, force_state="interrupted")
+            self._restart_after_loss(sup)
+        else:
+            sup.command(Cmd.RECORD, 0, 0, 0)
             sup.command(Cmd.STOP)
-        for slot in self.slots:
-            sup.disk({"op": "release", "slot": slot})
-        self._discard_unused(sup)
+            deadline = time.monotonic() + 5.0
+            while sup.status(Status.STATE) == 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self._drain(sup)
+        if self.progress:  # a last look: the transport has stopped, the takes are written
+            self.progress("done", sup.status_snapshot())
+        if not self._disk_gone:
+            for slot in self.slots:
+                sup.disk({"op": "release", "slot": slot})
+            self._discard_unused(sup)
 
-    def _collect_after_loss(self, sup: Supervisor, missing: int) -> None:
-        deadline = time.monotonic() + 30.0
-        while missing > 0 and time.monotonic() < deadline:
-            for event in sup.drain_disk_events():
-                if event.get("event") == "take_finished":
-                    self._commit(event, force_state="interrupted")
-                    missing -= 1
-                if event.get("event") == "finished_all":
-                    missing = 0
-            time.sleep(0.02)
+    _disk_gone = False
+
+    def _disk_events(self, sup: Supervisor, force_state: str | None = None) -> int:
+        """Handle what the disk worker said; returns how many takes finished."""
+        finished = 0
+        for event in sup.drain_disk_events():
+            kind = event.get("event")
+            if kind == "take_started" and self.request.loop_bars:
+                self._reserve(sup, int(event["slot"]))
+            elif kind == "take_finished":
+                self._commit(event, force_state)
+                finished += 1
+            elif kind == "disk_full":
+                self.messages.append(DISK_FULL_STOPPED.say())
+                sup.command(Cmd.RECORD, 0, 0, 0)
+                sup.command(Cmd.STOP)
+            elif kind == "disk_low":
+                self.messages.append(DISK_LOW.say(mb=int(event["free_bytes"]) // 1_000_000))
+            elif kind == "clip_unreadable":
+                self.messages.append(CLIP_UNREADABLE.say(path=event.get("path", "")))
+            elif kind == "exited":
+                self._disk_gone = True
+        return finished
+
+    def _drain(self, sup: Supervisor, force_state: str | None = None) -> None:
+        """Let the disk worker write out everything the engine handed over; every take that
+        started has then ended, and its "take_finished" is handled here."""
+        token = sup.next_epoch()
+        sup.disk({"op": "drain", "token": token})
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline and not self._disk_gone:
+            try:
+                sup.wait_disk("drained", timeout=0.1, token=token)
+                break
+            except TimeoutError:
+                self._disk_events(sup, force_state)
+            except RuntimeError:  # the disk worker is gone; recovery adopts its takes later
+                self._disk_gone = True
+        self._disk_events(sup, force_state)
 
     def _restart_after_loss(self, sup: Supervisor) -> None:
         """Start a fresh engine host, on the same device if it is still there, else on the

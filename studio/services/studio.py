@@ -111,7 +111,11 @@ class Studio:
                     gaps=(), state="interrupted")
                 recovered.append(RecoveredTake(result, TAKE_FILE_MISSING.say(take=take.id)))
                 continue
-            outcome = repair_take(path)
+            try:
+                outcome = repair_take(path)
+            except StudioError as error:  # one broken file must not stop the others
+                recovered.append(RecoveredTake(take, error.say()))
+                continue
             result = self.catalog.mark_recovered(take.id, frames=outcome.frames,
                                                  sha256=outcome.sha256)
             marker.unlink(missing_ok=True)

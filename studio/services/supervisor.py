@@ -83,6 +83,7 @@ class Supervisor:
             max_samplerate=settings.samplerate,
         )
         self.memory: EngineMemory | None = None
+        self.engine_log = run_dir / "engine-host.log"
         self.engine_proc: subprocess.Popen[bytes] | None = None
         self.disk_proc: subprocess.Popen[bytes] | None = None
         self.engine_events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -101,9 +102,17 @@ class Supervisor:
         run_dir.mkdir(parents=True, exist_ok=True)
         folder = shm_folder(run_dir)
         remove_stale_regions(folder)
-        self.memory = EngineMemory(self.layout, region_path(folder, "engine"), create=True)
-        self._start_disk_worker()
-        self._start_engine(timeout)
+        Supervisor._count += 1  # several supervisors may live in one process (UI + recording)
+        tag = f"engine{Supervisor._count}"
+        self.memory = EngineMemory(self.layout, region_path(folder, tag), create=True)
+        try:
+            self._start_disk_worker()
+            self._start_engine(timeout)
+        except BaseException:
+            self.stop()  # no half-started processes or memory left behind
+            raise
+
+    _count = 0
 
     def _child_env(self) -> dict[str, str]:
         env = dict(self.settings.env or os.environ)
@@ -141,12 +150,15 @@ class Supervisor:
         options = EngineOptions(**{f.name: getattr(s, f.name) for f in fields(EngineOptions)})
         config = EngineHostConfig(str(self.memory.path), asdict(self.layout), options)
         self.engine_events = queue.Queue()
-        self.engine_proc = subprocess.Popen(
-            [sys.executable, "-m", "studio.audio.engine_host", config.to_json()],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=self._child_env(),
-        )
+        # stderr goes to a file: a pipe nobody reads fills up and would block the audio thread
+        self.engine_log = self.run_dir / f"engine-host-{os.getpid()}-{Supervisor._count}.log"
+        with open(self.engine_log, "ab") as log:
+            self.engine_proc = subprocess.Popen(
+                [sys.executable, "-m", "studio.audio.engine_host", config.to_json()],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=self._child_env(),
+            )
         assert self.engine_proc.stdout is not None
         _LineReader(self.engine_proc.stdout, self.engine_events, "engine").start()
         deadline = time.monotonic() + timeout
@@ -171,13 +183,15 @@ class Supervisor:
 
     def _engine_stderr_tail(self) -> str:
         proc = self.engine_proc
-        if proc is None or proc.stderr is None:
-            return ""
+        if proc is not None:
+            try:
+                proc.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                return ""
         try:
-            proc.wait(timeout=2.0)
-        except subprocess.TimeoutExpired:
+            lines = self.engine_log.read_text(errors="replace").strip().splitlines()
+        except OSError:
             return ""
-        lines = proc.stderr.read().decode(errors="replace").strip().splitlines()
         return lines[-1] if lines else ""
 
     def restart_engine(self, settings: EngineSettings | None = None, timeout: float = 20.0
@@ -210,6 +224,11 @@ class Supervisor:
             self.memory.close()
             self.memory.unlink()
             self.memory = None
+        try:
+            if self.engine_log.stat().st_size == 0:
+                self.engine_log.unlink()
+        except OSError:
+            pass
 
     def _kill_engine(self) -> None:
         proc = self.engine_proc
@@ -260,8 +279,10 @@ class Supervisor:
         proc.stdin.write((json.dumps(request) + "\n").encode())
         proc.stdin.flush()
 
-    def wait_disk(self, event: str, timeout: float, **match: Any) -> dict[str, Any]:
-        """Wait for one disk-worker event; other events are kept for :meth:`disk_backlog`."""
+    def wait_disk(self, event: str | tuple[str, ...], timeout: float, **match: Any
+                  ) -> dict[str, Any]:
+        """Wait for one disk-worker event (or one of several); other events stay queued."""
+        wanted = (event,) if isinstance(event, str) else event
         deadline = time.monotonic() + timeout
         kept: list[dict[str, Any]] = []
         try:
@@ -273,7 +294,8 @@ class Supervisor:
                     item = self.disk_events.get(timeout=left)
                 except queue.Empty:
                     continue
-                if item.get("event") == event and all(item.get(k) == v for k, v in match.items()):
+                if item.get("event") in wanted and all(item.get(k) == v
+                                                       for k, v in match.items()):
                     return item
                 if item.get("event") == "exited":
                     raise RuntimeError("the disk worker stopped")

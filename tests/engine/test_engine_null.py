@@ -341,8 +341,7 @@ def test_capture_overflow_keeps_time(memory: EngineMemory, tmp_path: Path) -> No
     (done,) = worker.finished()
     assert done["frames"] == total
     assert sum(n for _, n in done["gaps"]) == 10000
-    kinds = [m[0] for m in markers(memory, 0)]
-    assert kinds == [] or Marker.TAKE_END not in kinds
+    assert memory.status.values[Status.CAPTURE_DROPPED] == 10000
 
 
 def test_monitoring_goes_through_the_preset_without_extra_delay(memory: EngineMemory) -> None:
@@ -441,3 +440,16 @@ def test_a_newer_take_lies_on_top_of_an_older_one(memory: EngineMemory, tmp_path
     assert (heard[: SR // 2] == 0.25).all()
     assert (heard[SR // 2 : 3 * SR // 4] == -0.5).all()  # the newer take, not the sum
     assert (heard[3 * SR // 4 : SR] == 0.25).all()
+
+
+def test_a_bad_command_is_dropped_and_the_engine_goes_on(memory: EngineMemory) -> None:
+    engine = make_engine(memory)
+    cmd(memory, Cmd.CLICK, 7, x=0.5)  # no such click mode
+    cmd(memory, Cmd.ARM, 99, 1, 0, -1)  # no such slot
+    cmd(memory, Cmd.CLICK, int(ClickMode.ALWAYS), x=0.5)
+    cmd(memory, Cmd.PLAY, 1, 0, 0, 0)
+    out = NullBackend(engine, 128).run(1024)
+    assert memory.status.values[Status.FAULTS] == 2
+    assert memory.status.values[Status.HEARTBEAT] == 8  # every block still counted
+    assert engine.click_mode == ClickMode.ALWAYS and np.abs(out).max() > 0  # the rest applied
+    assert memory.commands.pending() == 0
