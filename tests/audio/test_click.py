@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import gc
-import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
 from studio.audio.click import CLICK_SECONDS, Metronome, click_sound
+from tests.audio.allocation import peak_allocation
 
 SR = 48000
 Audio = npt.NDArray[np.float32]
@@ -37,21 +36,6 @@ def random_sizes(seed: int, most: int) -> Iterator[int]:
     while True:
         yield fixed[i] if i < len(fixed) else int(rng.integers(1, most + 1))
         i += 1
-
-
-def peak_allocation(step: Callable[[int], None], calls: int) -> tuple[int, int]:
-    """(net growth, peak growth) in bytes traced by tracemalloc over ``calls`` calls."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        for i in range(calls):
-            step(i)
-        now, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return now - base, peak - base
 
 
 def test_click_sound_is_short_and_ends_in_silence() -> None:

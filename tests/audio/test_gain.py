@@ -1,32 +1,16 @@
 from __future__ import annotations
 
-import gc
 import math
-import tracemalloc
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
 from studio.audio.gain import SmoothedGain, constant_power_pan
+from tests.audio.allocation import peak_allocation
 
 Audio = npt.NDArray[np.float32]
 ODD_SIZES = [65, 1, 33, 127, 7, 256, 3]
-
-
-def peak_allocation(step: Callable[[int], None], calls: int) -> tuple[int, int]:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        for i in range(calls):
-            step(i)
-        now, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return now - base, peak - base
 
 
 def run(

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import gc
 import math
-import tracemalloc
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
 from studio.audio.meters import CLIP, PEAK, PEAK_MAX, RMS, MeterBank, to_dbfs
+from tests.audio.allocation import peak_allocation
 
 SR = 48000
 Audio = npt.NDArray[np.float32]
@@ -32,20 +30,6 @@ def feed(bank: MeterBank, audio: Audio, sizes: list[int] | None = None) -> None:
         bank.update_rt(audio[done : done + n])
         done += n
         i += 1
-
-
-def peak_allocation(step: Callable[[int], None], calls: int) -> tuple[int, int]:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        for i in range(calls):
-            step(i)
-        now, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return now - base, peak - base
 
 
 def test_to_dbfs() -> None:
