@@ -101,7 +101,7 @@ class Engine:
         self.play_all = np.zeros((max_block, 2 * n_play), dtype=np.float32)
         self.play_gain = np.ones(2 * n_play, dtype=np.float32)  # steady gains, per column
         self.play_ramps = [SmoothedGain(max_block, 1, gain_ramp_frames) for _ in range(2 * n_play)]
-        self.ramping: list[int] = []  # columns whose gain is gliding right now
+        self.gliding = 0  # how many columns have a gain ramp under way (their ramps know which)
         self.play_sum = np.zeros(max_block, dtype=np.float32)
         # click
         self.click_mode = ClickMode.OFF
@@ -169,7 +169,7 @@ class Engine:
         self.play_gain.fill(1.0)
         for ramp in self.play_ramps:
             ramp.reset(1.0)
-        self.ramping.clear()
+        self.gliding = 0
         for ring in mem.playback:
             ring.reset(0, 0)
             ring.header[8] = ring.header[9] = 0
@@ -305,17 +305,17 @@ class Engine:
 
     def _track_gain_rt(self, col: int, gain: float, audible: bool) -> None:
         ramp = self.play_ramps[col]
+        if ramp.ramping:
+            self.gliding -= 1
         if not audible:  # silent yet: start at the right level
             ramp.reset(gain)
             self.play_gain[col] = gain
-            if col in self.ramping:
-                self.ramping.remove(col)
             return
-        ramp.reset(float(self.play_gain[col]) if col not in self.ramping else ramp.current)
+        ramp.reset(ramp.current if ramp.ramping else float(self.play_gain[col]))
         ramp.set_target(gain)  # audible: glide, never a click
-        if col not in self.ramping:
-            self.ramping.append(col)
-        self.play_gain[col] = 1.0  # the ramp applies the gain while it glides
+        if ramp.ramping:
+            self.gliding += 1
+            self.play_gain[col] = 1.0  # the ramp applies the gain while it glides
 
     def _play_rt(self, epoch: int, start: int, loop_start: int, loop_end: int) -> None:
         if self.state == Transport.ROLLING:
@@ -498,11 +498,8 @@ class Engine:
         if not any_active:
             return
         np.multiply(tracks, self.play_gain, out=tracks)
-        for col in self.ramping:
-            ramp = self.play_ramps[col]
-            ramp.apply_rt(tracks[:, col : col + 1], tracks[:, col : col + 1], n)
-        if self.ramping:
-            self._ramps_done_rt()
+        if self.gliding:
+            self._glide_rt(tracks, n)
         self.mem.track_meters.begin_write_rt()
         self.track_meters.update_rt(tracks)
         self.mem.track_meters.end_write_rt()
@@ -512,16 +509,15 @@ class Engine:
         np.add.reduce(tracks[:, 1::2], axis=1, out=total)
         out[:n, 1 if self.output_channels >= 2 else 0] += total
 
-    def _ramps_done_rt(self) -> None:
-        i = 0
-        while i < len(self.ramping):
-            col = self.ramping[i]
-            ramp = self.play_ramps[col]
-            if ramp.ramping:
-                i += 1
+    def _glide_rt(self, tracks: np.ndarray, n: int) -> None:
+        """Apply the gain ramps under way; a finished ramp hands its gain to the vector."""
+        for col, ramp in enumerate(self.play_ramps):
+            if not ramp.ramping:
                 continue
-            self.play_gain[col] = ramp.current
-            self.ramping.pop(i)
+            ramp.apply_rt(tracks[:, col : col + 1], tracks[:, col : col + 1], n)
+            if not ramp.ramping:
+                self.play_gain[col] = ramp.current
+                self.gliding -= 1
 
     def _monitor_rt(self, indata: np.ndarray, out: np.ndarray, n: int) -> None:
         scratch = self.scratch
