@@ -428,18 +428,28 @@ class Engine:
         self.status[Status.RECORDING] = 0
 
     def _gap_rt(self, gap: int) -> None:
+        """Frames the device lost pass through the timeline like audio would: split where a
+        loop wraps or the punch begins or ends, each part marked as silence in the take it
+        belongs to, so every take keeps its true length and position."""
         mask = 0
-        for k, slot in enumerate(self.slots):
-            if slot.writing:
-                self.mem.markers[k].push_rt(Marker.GAP, self.mem.capture[k].write_count, gap)
-                mask |= 1 << k
+        done = 0
+        while done < gap and self.state == Transport.ROLLING:
+            t = self.t + done
+            seg = self._segment_length_rt(t, gap - done)
+            if self._takes_at_rt(t, self._song_frame_rt(t)):
+                for k, slot in enumerate(self.slots):
+                    if slot.writing:
+                        self.mem.markers[k].push_rt(
+                            Marker.GAP, self.mem.capture[k].write_count, seg)
+                        mask |= 1 << k
+            done += seg
         self.status[Status.GAP_FRAMES] += gap
         self.mem.events.push_rt(Event.GAP, gap, self.song_frame, mask)
         self.t += gap
 
-    def _segment_rt(self, indata: np.ndarray, out: np.ndarray, off: int, n: int) -> None:
-        t = self.t + off
-        pos = self._song_frame_rt(t)
+    def _takes_at_rt(self, t: int, pos: int) -> bool:
+        """Start, end or renew takes for timeline frame t (song frame pos); True while the
+        frames from here belong to open takes."""
         active = self._rec_active_rt(pos)
         if active:
             pass_index = self._pass_rt(t)
@@ -450,17 +460,25 @@ class Engine:
                 if self.max_passes and pass_index >= self.max_passes:
                     self.rec_on = False  # all the passes asked for are done
                     self._stop_rt()
-                    return
+                    return False
                 for k, slot in enumerate(self.slots):
                     if slot.armed:
                         self._start_take_rt(k, pos, pass_index)
                 self.active_pass = pass_index
                 self.status[Status.PASS_INDEX] = pass_index
-            self._capture_rt(indata, off, n)
         elif self.was_active:
             self._end_takes_rt()
         self.was_active = active
         self.status[Status.RECORDING] = 1 if active else 0
+        return active
+
+    def _segment_rt(self, indata: np.ndarray, out: np.ndarray, off: int, n: int) -> None:
+        t = self.t + off
+        pos = self._song_frame_rt(t)
+        if self._takes_at_rt(t, pos):
+            self._capture_rt(indata, off, n)
+        if self.state != Transport.ROLLING:
+            return
         mode = self.click_mode
         if mode == ClickMode.ALWAYS or (
             mode == ClickMode.COUNT_IN and self.rec_on and pos < self.punch_in

@@ -475,3 +475,32 @@ def test_a_bad_command_is_dropped_and_the_engine_goes_on(memory: EngineMemory) -
     assert memory.status.values[Status.HEARTBEAT] == 8  # every block still counted
     assert engine.click_mode == ClickMode.ALWAYS and np.abs(out).max() > 0  # the rest applied
     assert memory.commands.pending() == 0
+
+
+def test_a_gap_across_a_loop_wrap_is_split_between_the_passes(memory: EngineMemory,
+                                                               tmp_path: Path) -> None:
+    """Loop 2000..6000; the device loses 1000 frames at timeline 5500: 500 of them end pass 0,
+    500 begin pass 1. Each pass keeps exactly the loop's length."""
+    engine = make_engine(memory)
+    worker = Worker(memory, tmp_path)
+    for _ in range(3):
+        worker.reserve(0)
+    cmd(memory, Cmd.ARM, 0, 1, 0, -1)
+    cmd(memory, Cmd.RECORD, 1, 2000, 0, 0, 2)
+    cmd(memory, Cmd.PLAY, 1, 0, 2000, 6000)
+    out = np.zeros((500, 2), dtype=np.float32)
+    source = ramp_input(500)
+    t = 1.0
+    for i in range(30):
+        xrun = i == 11  # after 11 blocks (5500 frames) the device skips 1000
+        if xrun:
+            t += 1000 / SR
+        engine.process_rt(source, out, 500, t, xrun=xrun)
+        t += 500 / SR
+    worker.dw.pump(force=True)
+    done = worker.finished()
+    assert [d["pass"] for d in done] == [0, 1]
+    assert [d["frames"] for d in done] == [4000, 4000]
+    assert done[0]["gaps"] == [(3500, 500)]
+    assert done[1]["gaps"] == [(0, 500)]
+    assert all(d["song_frame"] == 2000 for d in done)
