@@ -12,9 +12,10 @@ from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Status
 from studio.core.song import Song
 from studio.core.timeline import LoopRange
+from studio.services.device_loss import restart_after_loss
 from studio.services.playback import PlaybackTrack, playback_plan, start_playback
 from studio.services.studio import Studio
-from studio.services.supervisor import EngineSettings, Supervisor
+from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,21 @@ class Console:
             raise RuntimeError("the console is not open")
         return self.supervisor
 
+    def check_device(self) -> str | None:
+        """If the device stopped answering, bring the engine back (same device if it is
+        still there, else the practice device) and return what to tell the user. The UI calls
+        this with every look at the playhead; every transport call does it too."""
+        sup = self._sup()
+        if not sup.device_lost.is_set():
+            return None
+        self.device, said = restart_after_loss(self.studio, sup, self.device, self.env)
+        return str(DEVICE_LOST) + " " + said
+
     # transport --------------------------------------------------------------------------------
     def play(self) -> None:
         """Start (or restart) from the current position, with the song's tracks as they are
         in the catalog now."""
+        self.check_device()
         sup = self._sup()
         if self.rolling():
             sup.command(Cmd.STOP)
@@ -104,6 +116,7 @@ class Console:
 
     def stop(self) -> None:
         """Stop; the next play starts where this one stopped."""
+        self.check_device()
         sup = self._sup()
         if self.rolling():
             self.position = int(sup.status(Status.SONG_FRAME))
@@ -134,7 +147,8 @@ class Console:
 
     # what the UI shows ------------------------------------------------------------------------
     def rolling(self) -> bool:
-        return self._sup().status(Status.STATE) == 1
+        sup = self._sup()
+        return not sup.device_lost.is_set() and sup.status(Status.STATE) == 1
 
     def playhead(self) -> Playhead:
         sup = self._sup()

@@ -18,6 +18,7 @@ from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Status
 from studio.core.i18n import StudioError, Words, language
 from studio.core.song import Gap, Song, Take, Track
+from studio.services.device_loss import restart_after_loss
 from studio.services.playback import playback_plan, start_playback
 from studio.services.studio import Studio, device_key, write_pending_marker
 from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
@@ -69,11 +70,6 @@ TOO_MANY_TRACKS = Words(
     nb="Du kan ta opp på høyst {max} spor samtidig.",
     en="You can record on at most {max} tracks at once.",
 )
-ENGINE_RESTARTED = Words(
-    nb="Lydmotoren er startet på nytt med {device}.",
-    en="The audio engine has been restarted with {device}.",
-)
-PRACTICE_WORDS = Words(nb="øvingsenheten", en="the practice device")
 BAD_PUNCH = Words(
     nb="Innslaget må slutte etter at det starter (--punch-out etter --punch-in).",
     en="The punch must end after it starts (--punch-out after --punch-in).",
@@ -417,26 +413,13 @@ class Recording:
         self._disk_events(sup, force_state)
 
     def _restart_after_loss(self, sup: Supervisor) -> None:
-        """Start a fresh engine host, on the same device if it is still there, else on the
-        practice device, so the studio keeps working."""
-        settings = sup.settings
-        device: DeviceInfo | None = None
-        if self.device is not None:
-            try:
-                device = self.studio.pick_device(self.device.name, self.request.env)
-            except StudioError:
-                device = None
-        settings.backend = "portaudio" if device else "practice"
-        settings.input_device = settings.output_device = device.index if device else None
-        settings.monitor_presets = {}
         try:
-            sup.restart_engine(settings)
+            device, said = restart_after_loss(self.studio, sup, self.device, self.request.env)
         except StudioError as error:
             self.messages.append(error.say())
             return
         self.restarted_on = device.name if device else "practice"
-        self.messages.append(ENGINE_RESTARTED.say(
-            device=device.name if device else PRACTICE_WORDS.say()))
+        self.messages.append(said)
 
     def _discard_unused(self, sup: Supervisor) -> None:
         deadline = time.monotonic() + 10.0

@@ -43,3 +43,40 @@ def test_jack_server_killed_mid_take(make_jack_server: Any, tmp_path: Path) -> N
     assert result.device_lost_after_s < WATCHDOG_S + 0.1
     assert result.restarted_on == "practice"
     assert any("restarted" in m or "startet på nytt" in m for m in result.messages)
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_the_console_comes_back_after_the_device_is_lost(make_jack_server: Any,
+                                                          tmp_path: Path) -> None:
+    import time
+
+    from studio.services.console import Console
+
+    server = make_jack_server(realtime=True)
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Listen", tempo_bpm=100)
+        with Console(studio, "Listen", device="system", env=server.env()) as console:
+            assert not console.practice
+            console.play()
+            sup = console.supervisor
+            assert sup is not None
+            deadline = time.monotonic() + 20
+            while console.playhead().song_frame < SR // 2:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            server.kill()
+            deadline = time.monotonic() + 20
+            while not sup.device_lost.is_set():
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert not console.rolling()  # no stale "playing" once the device is gone
+            said = console.check_device()
+            assert said is not None and ("practice" in said or "øvingsenheten" in said)
+            assert console.practice
+            console.play()  # and the studio goes on, on the practice device
+            deadline = time.monotonic() + 20
+            while console.playhead().song_frame < SR // 4:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert console.check_device() is None
