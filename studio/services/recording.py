@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.audio.devices import DeviceInfo
-from studio.audio.protocol import ClickMode, Cmd, Status
+from studio.audio.protocol import ClickMode, Cmd, Event, Fault, Status
 from studio.core.i18n import StudioError, Words, language
 from studio.core.song import Gap, Song, Take, Track
 from studio.services.device_loss import restart_after_loss
@@ -39,6 +39,15 @@ RECOVERED_FIRST = Words(
 KEPT_FOR_RECOVERY = Words(
     nb="Opptak {take} er trygt lagret og hentes inn neste gang studioet starter.",
     en="Take {take} is safely saved and will be brought back the next time the studio starts.",
+)
+ENGINE_FAULT = Words(
+    nb="Lydmotoren meldte en feil underveis. Opptaket er tatt vare på; hør gjennom det.",
+    en="The sound engine reported a problem along the way. The take is kept; listen through "
+       "it.",
+)
+DISK_TOO_SLOW = Words(
+    nb="Disken var for treg i {seconds:.2f} s; der er opptaket stille (merket som hull).",
+    en="The disk was too slow for {seconds:.2f} s; the take is silent there (marked as gaps).",
 )
 CANNOT_CREATE_TAKE = Words(
     nb="Kunne ikke lage lydfilen til opptaket ({why}). Ingenting er tatt opp ennå.",
@@ -187,6 +196,8 @@ class Recording:
         self.device: DeviceInfo | None = None
         self.supervisor: Supervisor | None = None
         self.restarted_on: str | None = None
+        self.overflowed = 0  # frames the disk worker had no room for (kept as marked silence)
+        self.faults_said: set[int] = set()
 
     # ------------------------------------------------------------------------------------------
     def run(self) -> RecordResult:
@@ -365,6 +376,9 @@ class Recording:
             while sup.status(Status.STATE) == 1 and time.monotonic() < deadline:
                 time.sleep(0.01)
             self._drain(sup)
+        if self.overflowed:
+            self.messages.append(DISK_TOO_SLOW.say(
+                seconds=self.overflowed / self.samplerate))
         if self.progress:  # a last look: the transport has stopped, the takes are written
             self.progress("done", sup.status_snapshot())
         if not self._disk_gone:
@@ -374,8 +388,21 @@ class Recording:
 
     _disk_gone = False
 
+    def _engine_events(self, sup: Supervisor) -> None:
+        """Say in plain words what went wrong inside the callback (once per kind)."""
+        for op, values in sup.drain_engine_events():
+            if op != Event.FAULT:
+                continue
+            code = values[0]
+            if code == Fault.CAPTURE_OVERFLOW:
+                self.overflowed += values[1]
+            elif code not in self.faults_said:
+                self.faults_said.add(code)
+                self.messages.append(ENGINE_FAULT.say())
+
     def _disk_events(self, sup: Supervisor, force_state: str | None = None) -> int:
         """Handle what the disk worker said; returns how many takes finished."""
+        self._engine_events(sup)
         finished = 0
         for event in sup.drain_disk_events():
             kind = event.get("event")

@@ -55,3 +55,25 @@ def test_a_missing_clip_plays_as_silence_and_is_named(tmp_path: Path) -> None:
         (done,) = result.takes
         assert done.state == "complete" and done.frames == SR // 2
         assert any(str(path) in m for m in result.messages), result.messages
+
+
+def test_a_problem_inside_the_engine_is_told_in_plain_words(tmp_path: Path) -> None:
+    from studio.audio.protocol import Cmd
+
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Faulty")
+        recording: list[Recording] = []
+
+        def send_nonsense() -> None:
+            sup = recording[0].supervisor
+            assert sup is not None
+            sup.command(Cmd.CLICK, 7)  # no such click mode: the engine drops it and says so
+
+        request = RecordRequest(song="Faulty", tracks=[TrackInput("vocal", (1,))],
+                                seconds=0.5, device="practice", after_start=send_nonsense)
+        recording.append(Recording(studio, request))
+        result = recording[0].run()
+        (take,) = result.takes
+        assert take.state == "complete"
+        assert sum("reported a problem" in m or "meldte en feil" in m
+                   for m in result.messages) == 1
