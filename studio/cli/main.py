@@ -157,15 +157,20 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     said_practice: list[bool] = []
 
-    def progress(_: str, status: dict[str, float]) -> None:
+    def progress(phase: str, status: dict[str, float]) -> None:
         if args.json or not sys.stderr.isatty():
             return
         if recording.device is None and not said_practice:  # say it before, not after
             sys.stderr.write(PRACTICE_NOTE.say() + "\n")
             said_practice.append(True)
-        rec = Words(nb="● TAR OPP", en="● RECORDING") if status["recording"] else Words(
-            nb="  venter", en="  waiting")
-        sys.stderr.write(f"\r{rec.say()}  {status['song_frame'] / status['samplerate']:7.2f} s ")
+        if phase == "done":
+            state = Words(nb="■ ferdig  ", en="■ done    ")
+        elif status["recording"]:
+            state = Words(nb="● TAR OPP ", en="● RECORDING")
+        else:
+            state = Words(nb="  teller inn", en="  count-in ")  # rolling, not yet recording
+        seconds = status["song_frame"] / status["samplerate"]
+        sys.stderr.write(f"\r{state.say()}  {seconds:7.2f} s\x1b[K")  # clear what was there
         sys.stderr.flush()
 
     with _studio() as studio:
@@ -209,7 +214,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         while time.monotonic() < end:
             head = console.playhead()
             if sys.stderr.isatty() and not args.json:
-                sys.stderr.write(f"\r▶ {head.bar:3d}.{head.beat}  {head.seconds:7.2f} s ")
+                sys.stderr.write(f"\r▶ {head.bar:3d}.{head.beat}  {head.seconds:7.2f} s\x1b[K")
                 sys.stderr.flush()
             time.sleep(1 / 30)
         console.stop()
