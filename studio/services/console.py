@@ -42,6 +42,10 @@ class Console:
         self.loop: LoopRange | None = None
         self.click = False
         self.plan: list[PlaybackTrack] = []
+        # The epoch of the last PLAY sent, None after STOP. The engine's status lags our
+        # commands by a callback or more; until it reports this epoch, what we asked for is
+        # what the UI shows (never the stale position of the previous run).
+        self.playing_epoch: int | None = None
 
     @property
     def practice(self) -> bool:
@@ -92,6 +96,7 @@ class Console:
         if not sup.device_lost.is_set():
             return None
         self.device, said = restart_after_loss(self.studio, sup, self.device, self.env)
+        self.playing_epoch = None  # the new engine is stopped
         return str(DEVICE_LOST) + " " + said
 
     # transport --------------------------------------------------------------------------------
@@ -113,14 +118,15 @@ class Console:
         sup.command(Cmd.CLICK, int(ClickMode.ALWAYS if self.click else ClickMode.OFF), x=0.5)
         sup.command(Cmd.PLAY, epoch, self.position, loop.start if loop else 0,
                     loop.end if loop else 0)
+        self.playing_epoch = epoch
 
     def stop(self) -> None:
         """Stop; the next play starts where this one stopped."""
         self.check_device()
         sup = self._sup()
-        if self.rolling():
-            self.position = int(sup.status(Status.SONG_FRAME))
+        self.position = self.playhead().song_frame
         sup.command(Cmd.STOP)
+        self.playing_epoch = None
 
     def locate(self, song_frame: int) -> None:
         """Go to a song frame; keeps playing if it was playing."""
@@ -147,13 +153,15 @@ class Console:
 
     # what the UI shows ------------------------------------------------------------------------
     def rolling(self) -> bool:
-        sup = self._sup()
-        return not sup.device_lost.is_set() and sup.status(Status.STATE) == 1
+        return self.playing_epoch is not None and not self._sup().device_lost.is_set()
 
     def playhead(self) -> Playhead:
         sup = self._sup()
         rolling = self.rolling()
-        frame = int(sup.status(Status.SONG_FRAME)) if rolling else self.position
+        frame = self.position
+        if rolling and sup.status(Status.EPOCH) == self.playing_epoch \
+                and sup.status(Status.STATE) == 1:
+            frame = int(sup.status(Status.SONG_FRAME))
         bar, beat, _ = self.song.timebase.frame_to_bar_beat(frame)
         return Playhead(frame, rolling, frame / self.song.samplerate, bar, beat)
 
