@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
+from studio.audio.clip_reader import ClipReader, ClipSource, clip_from_json
 from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Marker
 from studio.audio.shm import FrameRing, RecordQueue, TimelineRing
@@ -221,35 +221,32 @@ class CaptureWriter:
             self._finish(state)
 
 
-@dataclass(frozen=True)
-class ClipSource:
-    path: Path
-    position: int  # song frame where the clip starts
-    offset: int  # frame in the take where the clip starts
-    length: int
-    gain: float = 1.0
-
-
 class PlaybackFeeder:
     """Keeps one track's playback ring filled ahead of the callback for the current epoch."""
 
     def __init__(self, ring: TimelineRing) -> None:
         self.ring = ring
-        self.clips: list[ClipSource] = []
+        self.reader = ClipReader([])
         self.epoch: Epoch | None = None
-        self._files: dict[Path, sf.SoundFile] = {}
-        self.unreadable: set[Path] = set()
+
+    @property
+    def clips(self) -> list[ClipSource]:
+        return self.reader.clips
+
+    @property
+    def unreadable(self) -> set[Path]:
+        return self.reader.unreadable
 
     def start(self, epoch: Epoch, clips: list[ClipSource]) -> None:
+        unreadable = self.reader.unreadable
         self.close()  # files of clips no longer played are closed
-        self.clips = clips
+        self.reader = ClipReader(clips)
+        self.reader.unreadable = unreadable  # said once, not again at every start
         self.epoch = epoch
         self.ring.reset(epoch.number, 0)
 
     def close(self) -> None:
-        for f in self._files.values():
-            f.close()
-        self._files.clear()
+        self.reader.close()
 
     def pump(self) -> bool:
         epoch = self.epoch
@@ -265,35 +262,9 @@ class PlaybackFeeder:
         t0 = self.ring.end
         block = np.zeros((n, 2), dtype=np.float32)
         for off, pos, length in song_runs(epoch, t0, n):
-            self._render(block[off : off + length], pos, length)
+            self.reader.render(block[off : off + length], pos)
         self.ring.append(block)
         return True
-
-    def _render(self, out: np.ndarray, song_frame: int, n: int) -> None:
-        end = song_frame + n
-        for clip in self.clips:
-            c0 = max(clip.position, song_frame)
-            c1 = min(clip.position + clip.length, end)
-            if c1 <= c0:
-                continue
-            if clip.path in self.unreadable:
-                continue
-            try:
-                f = self._files.get(clip.path)
-                if f is None:
-                    f = self._files[clip.path] = sf.SoundFile(clip.path)
-                f.seek(clip.offset + (c0 - clip.position))
-                data = f.read(c1 - c0, dtype="float32", always_2d=True)
-            except (OSError, RuntimeError, ValueError):  # LibsndfileError is a RuntimeError
-                self.unreadable.add(clip.path)  # plays as silence; the supervisor is told
-                continue
-            got = len(data)
-            dst = out[c0 - song_frame : c0 - song_frame + got]
-            # clips come oldest first: a newer take lies on top where they overlap
-            if data.shape[1] == 1:
-                dst[:] = data * clip.gain
-            else:
-                dst[:] = data[:, :2] * clip.gain
 
 
 class DiskWorker:
@@ -330,9 +301,7 @@ class DiskWorker:
                 loop = LoopRange(int(request["loop_start"]), int(request["loop_end"]))
             epoch = Epoch(int(request["epoch"]), int(request["start"]), loop)
             for track in request.get("tracks", []):
-                clips = [ClipSource(Path(c["path"]), int(c["position"]), int(c["offset"]),
-                                    int(c["length"]), float(c.get("gain", 1.0)))
-                         for c in track["clips"]]
+                clips = [clip_from_json(c) for c in track["clips"]]
                 self.feeders[int(track["slot"])].start(epoch, clips)
             self.prefetch(limit_s=0.5)
             for feeder in self.feeders:

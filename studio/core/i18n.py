@@ -37,8 +37,13 @@ class Words:
     en: str
 
     def say(self, lang: Language | None = None, **values: object) -> str:
-        text = self.en if (lang or language()) == "en" else self.nb
-        return text.format(**values) if values else text
+        lang = lang or language()
+        text = self.en if lang == "en" else self.nb
+        if not values:
+            return text
+        # a value that is itself Words is said in the same language
+        said = {k: v.say(lang) if isinstance(v, Words) else v for k, v in values.items()}
+        return text.format(**said)
 
     def __str__(self) -> str:
         return self.say()
@@ -60,3 +65,8 @@ class StudioError(Exception):
 
     def __str__(self) -> str:
         return self.say()
+
+
+class Refused(StudioError):
+    """A request the release gate or a role refuses: not a mistake in the input, a "no" with
+    its plain reason. The command line exits with status 3 for these."""

@@ -23,6 +23,8 @@ class Song:
     beats_per_bar: int = 4
     beat_unit: int = 4
     created_at: str = ""
+    member_id: int | None = None  # the artist: whose song it is (None: nobody's yet)
+    lyrics: str = ""
 
     @property
     def timebase(self) -> Timebase:
@@ -70,6 +72,8 @@ class Take:
     created_at: str = ""
     finished_at: str | None = None
     gaps: tuple[Gap, ...] = field(default_factory=tuple)
+    member_id: int | None = None  # who performs on it (the song's artist when recorded)
+    restricted: bool = False  # consent withdrawn but kept under a retention duty: never leaves
 
 
 @dataclass(frozen=True)

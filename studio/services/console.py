@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Status
+from studio.core.people import Actor
 from studio.core.song import Song
 from studio.core.timeline import LoopRange
+from studio.services.access import record
+from studio.services.consent import check_may_listen
 from studio.services.device_loss import restart_after_loss
 from studio.services.playback import PlaybackTrack, playback_plan, start_playback
 from studio.services.studio import Studio
@@ -30,9 +33,11 @@ class Playhead:
 class Console:
     def __init__(self, studio: Studio, song_name: str, *, device: str | None = None,
                  env: dict[str, str] | None = None, blocksize: int = 0,
-                 realtime: bool = True) -> None:
+                 realtime: bool = True, actor: Actor | None = None) -> None:
         self.studio = studio
         self.song: Song = studio.song(song_name)
+        self.actor = actor
+        check_may_listen(studio, self.song, actor)
         self.env = env
         self.blocksize = blocksize
         self.realtime = realtime
@@ -52,6 +57,9 @@ class Console:
         return self.device is None
 
     def open(self) -> Console:
+        song = self.song
+        self.studio.catalog.write(lambda conn: record(
+            conn, self.studio, self.actor, "listen", f"song:{song.id}", song.member_id))
         tb = self.song.timebase
         dev = self.device
         settings = EngineSettings(

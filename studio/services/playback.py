@@ -4,8 +4,8 @@ take lies on top of an older one where they overlap), with the track's gain and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from studio.audio.clip_reader import ClipSource, clip_to_json
 from studio.audio.gain import constant_power_pan
 from studio.audio.protocol import Cmd
 from studio.core.song import Song, Track
@@ -17,7 +17,7 @@ from studio.services.supervisor import Supervisor
 class PlaybackTrack:
     slot: int
     track: Track
-    clips: list[dict[str, Any]]
+    clips: list[ClipSource]
     gain_left: float
     gain_right: float
 
@@ -30,18 +30,27 @@ def playback_plan(studio: Studio, song: Song, leave_out: set[int], slots: int
     for track in studio.catalog.tracks(song.id):
         if track.id in leave_out or track.muted or len(plan) >= slots:
             continue
-        clips = []
-        for clip in studio.catalog.clips(track.id):  # oldest first: newer ones lie on top
-            take = studio.catalog.take(clip.take_id)
-            clips.append({"path": str(studio.take_path(take)), "position": clip.position_frames,
-                          "offset": clip.offset_frames, "length": clip.length_frames,
-                          "gain": 10 ** (clip.gain_db / 20)})
+        clips = clip_sources(studio, track)
         if not clips:
             continue
         left, right = constant_power_pan(track.pan)
         gain = 10 ** (track.gain_db / 20)
         plan.append(PlaybackTrack(len(plan), track, clips, gain * left, gain * right))
     return plan
+
+
+def clip_sources(studio: Studio, track: Track) -> list[ClipSource]:
+    """The track's clips as the clip reader plays them, oldest first (newer ones on top)."""
+    sources = []
+    for clip in studio.catalog.clips(track.id):
+        take = studio.catalog.take(clip.take_id)
+        if take.restricted:  # kept under a retention duty only: never played for anyone
+            continue
+        sources.append(ClipSource(studio.take_path(take), clip.position_frames,
+                                  clip.offset_frames, clip.length_frames,
+                                  10 ** (clip.gain_db / 20), clip.fade_in_frames,
+                                  clip.fade_out_frames))
+    return sources
 
 
 def start_playback(sup: Supervisor, plan: list[PlaybackTrack], epoch: int, start: int,
@@ -53,5 +62,6 @@ def start_playback(sup: Supervisor, plan: list[PlaybackTrack], epoch: int, start
     if plan:
         sup.disk({"op": "play", "epoch": epoch, "start": start, "loop_start": loop_start,
                   "loop_end": loop_end,
-                  "tracks": [{"slot": item.slot, "clips": item.clips} for item in plan]})
+                  "tracks": [{"slot": item.slot, "clips": [clip_to_json(c) for c in item.clips]}
+                             for item in plan]})
         sup.wait_disk("prefetched", timeout=timeout, epoch=epoch)

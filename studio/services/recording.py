@@ -17,7 +17,10 @@ from typing import Any
 from studio.audio.devices import DeviceInfo
 from studio.audio.protocol import ClickMode, Cmd, Event, Fault, Status
 from studio.core.i18n import StudioError, Words, language
+from studio.core.people import Actor
 from studio.core.song import Gap, Song, Take, Track
+from studio.services.access import record
+from studio.services.consent import check_may_record
 from studio.services.device_loss import restart_after_loss
 from studio.services.playback import playback_plan, start_playback
 from studio.services.studio import Studio, device_key, write_pending_marker
@@ -118,6 +121,8 @@ class RecordRequest:
     practice_speed: float = 1.0  # the practice device faster than real time (benchmarks)
     # called once the engine runs, before the transport starts (e.g. to make JACK connections)
     after_start: Callable[[], None] | None = None
+    # who runs the console: required for a member's song (and their consent to keep recordings)
+    actor: Actor | None = None
 
 
 @dataclass
@@ -208,6 +213,7 @@ class Recording:
         elif req.seconds <= 0 and req.loop_bars is None:
             raise StudioError(NOTHING_TO_RECORD)
         catalog = self.studio.catalog
+        check_may_record(self.studio, self.song, req.actor)
         for found in self.studio.recover_takes():  # a crash left takes behind: adopt them first
             self.messages.append(found.note or RECOVERED_FIRST.say(
                 take=found.take.id, seconds=found.take.frames / max(found.take.samplerate, 1)))
@@ -253,12 +259,23 @@ class Recording:
         if req.realtime and sup.realtime and not sup.realtime.get("realtime"):
             # the engine runs, but without real-time priority: say so, in plain words
             self.messages.append(str(sup.realtime.get(language(), "")))
+        self._audit("record.start", tracks=[t.track for t in req.tracks])
         try:
             if req.after_start is not None:
                 req.after_start()
             return self._record(sup)
         finally:
             sup.stop()
+            try:
+                self._audit("record.stop", takes=[r.id for r in self.reports])
+            except StudioError as error:  # e.g. a full disk: the takes matter more; say it
+                self.messages.append(error.say())
+
+    def _audit(self, action: str, **detail: object) -> None:
+        song = self.song
+        self.studio.catalog.write(lambda conn: record(
+            conn, self.studio, self.request.actor, action, f"song:{song.id}", song.member_id,
+            **detail))
 
     # ------------------------------------------------------------------------------------------
     def _device_name(self) -> str:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from studio.audio.devices import DeviceInfo, find_device, scan_devices_fresh
@@ -40,10 +43,38 @@ class RecoveredTake:
     note: str
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Studio:
-    def __init__(self, paths: StudioPaths | None = None) -> None:
+    def __init__(self, paths: StudioPaths | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.paths = paths or StudioPaths.from_env()
+        self.clock = clock or _utc_now  # tests pass a manual clock (lockout, expiry)
         self.catalog = Catalog.open(self.paths.catalog_path)
+        self.finish_erasures()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def finish_erasures(self) -> int:
+        """Delete files whose catalog rows were erased when a crash came before the files
+        went. Runs on every start; returns how many files it deleted."""
+        from studio.store.erasures import forget, pending
+
+        gone = 0
+        for relative in self.catalog.read(pending):
+            path = self.paths.absolute(relative)
+            for leftover in (path, self.paths.pending_marker(path)):
+                if leftover.exists():
+                    leftover.unlink()
+                    gone += 1
+            self.catalog.write(partial(forget, path=relative))
+        return gone
 
     def close(self) -> None:
         self.catalog.close()

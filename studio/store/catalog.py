@@ -106,7 +106,7 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _song(row: sqlite3.Row) -> Song:
+def song_from_row(row: sqlite3.Row) -> Song:
     return Song(
         id=row["id"],
         name=row["name"],
@@ -115,6 +115,8 @@ def _song(row: sqlite3.Row) -> Song:
         beats_per_bar=row["beats_per_bar"],
         beat_unit=row["beat_unit"],
         created_at=row["created_at"],
+        member_id=row["member_id"],
+        lyrics=row["lyrics"],
     )
 
 
@@ -149,6 +151,8 @@ def _take(row: sqlite3.Row, gaps: Sequence[Gap]) -> Take:
         created_at=row["created_at"],
         finished_at=row["finished_at"],
         gaps=tuple(gaps),
+        member_id=row["member_id"],
+        restricted=bool(row["restricted"]),
     )
 
 
@@ -356,25 +360,25 @@ class Catalog:
                 " beat_unit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (name, name_key(name), samplerate, tempo_bpm, beats_per_bar, beat_unit, utc_now()),
             )
-            return _song(_song_row(conn, _lastrowid(cursor)))
+            return song_from_row(_song_row(conn, _lastrowid(cursor)))
 
         return self.write(run)
 
     def song(self, song_id: int) -> Song:
-        return self.read(lambda conn: _song(_song_row(conn, song_id)))
+        return self.read(lambda conn: song_from_row(_song_row(conn, song_id)))
 
     def song_by_name(self, name: str) -> Song | None:
         def run(conn: sqlite3.Connection) -> Song | None:
             row = conn.execute(
                 "SELECT * FROM songs WHERE name_key = ?", (name_key(name),)
             ).fetchone()
-            return None if row is None else _song(row)
+            return None if row is None else song_from_row(row)
 
         return self.read(run)
 
     def songs(self) -> list[Song]:
         return self.read(
-            lambda conn: [_song(r) for r in conn.execute("SELECT * FROM songs ORDER BY id")]
+            lambda conn: [song_from_row(r) for r in conn.execute("SELECT * FROM songs ORDER BY id")]
         )
 
     # -- tracks -------------------------------------------------------------------------------
@@ -443,8 +447,11 @@ class Catalog:
                 raise StudioError(TAKE_PATH_USED, path=path)
             cursor = conn.execute(
                 "INSERT INTO takes (song_id, track_id, path, state, samplerate, channels,"
-                " latency_frames, device, created_at) VALUES (?, ?, ?, 'recording', ?, ?, ?, ?, ?)",
-                (song_id, track_id, path, samplerate, channels, latency_frames, device, utc_now()),
+                " latency_frames, device, created_at, member_id)"
+                " VALUES (?, ?, ?, 'recording', ?, ?, ?, ?, ?,"
+                " (SELECT member_id FROM songs WHERE id = ?))",  # the song's artist performs
+                (song_id, track_id, path, samplerate, channels, latency_frames, device, utc_now(),
+                 song_id),
             )
             return _load_take(conn, _lastrowid(cursor))
 

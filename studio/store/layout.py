@@ -114,6 +114,13 @@ class StudioPaths:
         except ValueError:
             raise ValueError(f"{path} is outside the studio folder {self._home}") from None
 
+    def relative_if_inside(self, path: str | Path) -> str | None:
+        """Like :meth:`relative`, or None when ``path`` is outside the studio folder."""
+        try:
+            return self.relative(Path(path))
+        except ValueError:
+            return None
+
     def absolute(self, rel: str) -> Path:
         """The full path of a catalog-relative path; refuses anything that leaves ``home``."""
         pure = PurePosixPath(rel)

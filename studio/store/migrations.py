@@ -89,7 +89,126 @@ CREATE TABLE device_calibrations (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1_SONGS_TRACKS_TAKES),)
+_V2_PEOPLE_CONSENT_REVIEW_AUDIT = """
+CREATE TABLE members (
+    id             INTEGER PRIMARY KEY,
+    alias          TEXT    NOT NULL,
+    alias_key      TEXT    NOT NULL UNIQUE,
+    note           TEXT    NOT NULL DEFAULT '',   -- private, for staff; never exported
+    retention_duty TEXT    NOT NULL DEFAULT '',   -- why material must be kept: restrict, not erase
+    created_at     TEXT    NOT NULL
+);
+
+CREATE TABLE staff (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT    NOT NULL,
+    name_key        TEXT    NOT NULL UNIQUE,
+    role            TEXT    NOT NULL CHECK (role IN ('leader', 'therapist', 'admin')),
+    secret_hash     TEXT    NOT NULL,             -- Argon2id
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until    TEXT,
+    disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    created_at      TEXT    NOT NULL
+);
+
+-- Append-only: a withdrawal is a new row; the newest row per purpose decides.
+CREATE TABLE consents (
+    id              INTEGER PRIMARY KEY,
+    member_id       INTEGER NOT NULL REFERENCES members (id),
+    purpose         TEXT    NOT NULL CHECK (purpose IN ('keep', 'internal', 'member-copy',
+                                                        'public-release', 'teaching', 'research')),
+    granted         INTEGER NOT NULL CHECK (granted IN (0, 1)),
+    seq             INTEGER NOT NULL,             -- the audit entry written with it
+    at              TEXT    NOT NULL,
+    by_staff        TEXT    NOT NULL,
+    witness         TEXT    NOT NULL DEFAULT '',
+    wording_version TEXT    NOT NULL DEFAULT '',
+    keep_until      TEXT,
+    song_version    TEXT,
+    platforms       TEXT    NOT NULL DEFAULT '[]',
+    credit          TEXT    NOT NULL DEFAULT 'alias' CHECK (credit IN ('alias', 'anonymous')),
+    audience        TEXT    NOT NULL DEFAULT '[]'
+);
+CREATE INDEX consents_by_member ON consents (member_id, purpose, seq);
+CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
+BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents
+BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+
+ALTER TABLE songs ADD COLUMN member_id INTEGER REFERENCES members (id);
+ALTER TABLE songs ADD COLUMN lyrics TEXT NOT NULL DEFAULT '';
+ALTER TABLE songs ADD COLUMN master TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE tracks ADD COLUMN mix TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE takes ADD COLUMN member_id INTEGER REFERENCES members (id);
+ALTER TABLE takes ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1));
+CREATE INDEX takes_by_member ON takes (member_id);
+
+CREATE TABLE reviews (
+    id       INTEGER PRIMARY KEY,
+    song_id  INTEGER NOT NULL REFERENCES songs (id),
+    version  TEXT    NOT NULL,
+    decision TEXT    NOT NULL CHECK (decision IN ('submitted', 'approved', 'changes', 'declined')),
+    seq      INTEGER NOT NULL,
+    note     TEXT    NOT NULL DEFAULT '',
+    by_staff TEXT    NOT NULL,
+    at       TEXT    NOT NULL
+);
+CREATE INDEX reviews_by_song ON reviews (song_id, seq);
+
+CREATE TABLE exports (
+    id       INTEGER PRIMARY KEY,
+    song_id  INTEGER NOT NULL REFERENCES songs (id),
+    version  TEXT    NOT NULL,
+    purpose  TEXT    NOT NULL CHECK (purpose IN ('member-copy', 'internal', 'public')),
+    format   TEXT    NOT NULL,
+    path     TEXT    NOT NULL,                    -- where it was written (erased on withdrawal
+                                                  -- when it is under the studio's folder)
+    seq      INTEGER NOT NULL,
+    by_staff TEXT    NOT NULL,
+    at       TEXT    NOT NULL,
+    erased   INTEGER NOT NULL DEFAULT 0 CHECK (erased IN (0, 1))
+);
+CREATE INDEX exports_by_song ON exports (song_id);
+
+CREATE TABLE visits (
+    id        INTEGER PRIMARY KEY,
+    member_id INTEGER NOT NULL REFERENCES members (id),
+    day       TEXT    NOT NULL,                   -- one visit per member per day
+    at        TEXT    NOT NULL,
+    UNIQUE (member_id, day)
+);
+
+-- Files whose rows were erased in a committed transaction but that may still be on disk: the
+-- studio deletes them on its next start if a crash came in between. Never recovered as takes.
+CREATE TABLE erasures (
+    path TEXT PRIMARY KEY,
+    at   TEXT NOT NULL
+);
+
+-- Hash-chained and append-only: the triggers refuse any change; `studio audit verify` checks
+-- the chain for changes made behind the program's back.
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT    NOT NULL,
+    actor     TEXT    NOT NULL,
+    role      TEXT    NOT NULL,
+    action    TEXT    NOT NULL,
+    object    TEXT    NOT NULL,
+    member_id INTEGER,
+    detail    TEXT    NOT NULL DEFAULT '',
+    hash      TEXT    NOT NULL
+);
+CREATE INDEX audit_by_member ON audit (member_id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, _V1_SONGS_TRACKS_TAKES),
+    (2, _V2_PEOPLE_CONSENT_REVIEW_AUDIT),
+)
 
 
 def latest_version(migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
