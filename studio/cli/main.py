@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from studio.core.i18n import StudioError, Words, language
+from studio.core.i18n import Refused, StudioError, Words, language
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -173,7 +173,12 @@ def cmd_record(args: argparse.Namespace) -> int:
         sys.stderr.write(f"\r{state.say()}  {seconds:7.2f} s\x1b[K")  # clear what was there
         sys.stderr.flush()
 
+    from dataclasses import replace
+
+    from studio.cli.people_cmd import maybe_sign_in
+
     with _studio() as studio:
+        request = replace(request, actor=maybe_sign_in(args, studio))
         recording = Recording(studio, request, progress)
         result = recording.run()
     if not args.json and sys.stderr.isatty():
@@ -199,9 +204,11 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_play(args: argparse.Namespace) -> int:
     import time
 
+    from studio.cli.people_cmd import maybe_sign_in
     from studio.services.console import Console
 
-    with _studio() as studio, Console(studio, args.song, device=args.device) as console:
+    with _studio() as studio, Console(studio, args.song, device=args.device,
+                                      actor=maybe_sign_in(args, studio)) as console:
         if console.practice and not args.json:
             print(PRACTICE_NOTE.say(), file=sys.stderr)
         console.locate_bar(args.from_bar)
@@ -334,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--punch-in", type=float, metavar="SECONDS")
     p.add_argument("--punch-out", type=float, metavar="SECONDS")
     p.add_argument("--pre-roll", type=float, default=2.0, metavar="SECONDS")
+    p.add_argument("--as", dest="as_name", metavar="NAME",
+                   help=h("hvem som er ved konsollet (kreves for en deltakers sang)",
+                          "who runs the console (needed for a member's song)"))
 
     p = add("calibrate", cmd_calibrate, "mål forsinkelsen med en kabel fra utgang til inngang",
             "measure the delay with a cable from output to input")
@@ -350,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop-bars", type=int)
     p.add_argument("--click", action="store_true")
     p.add_argument("--device")
+    p.add_argument("--as", dest="as_name", metavar="NAME",
+                   help=h("hvem som lytter (kreves for en deltakers sang)",
+                          "who listens (needed for a member's song)"))
 
     takes = sub.add_parser("takes", help=h("opptak", "takes"))
     takes_sub = takes.add_subparsers(dest="takes_command", required=True)
@@ -360,6 +373,14 @@ def build_parser() -> argparse.ArgumentParser:
     from studio.cli.bench import add_bench_parser
 
     add_bench_parser(sub, add)
+    from studio.cli.import_cmd import add_import_parser
+    from studio.cli.loudness_cmd import add_loudness_parser
+    from studio.cli.people_cmd import add_people_parsers
+
+    add_import_parser(sub, add)
+    add_loudness_parser(sub, add)
+
+    add_people_parsers(sub, add, song_sub)
     return parser
 
 
@@ -385,6 +406,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app()
     try:
         return int(args.func(args))
+    except Refused as refusal:  # a role or the release gate said no: status 3, and why
+        if getattr(args, "json", False):
+            print(json.dumps({"refused": refusal.say(), "refused_en": refusal.say("en")},
+                             ensure_ascii=False))
+        print(refusal.say(), file=sys.stderr)
+        return EXIT_REFUSED
     except StudioError as error:
         if getattr(args, "json", False):
             print(json.dumps({"error": error.say(), "error_en": error.say("en")},
