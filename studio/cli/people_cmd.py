@@ -231,6 +231,15 @@ def cmd_consent_withdraw(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consent_restrict(args: argparse.Namespace) -> int:
+    from studio.services import consent
+
+    with _studio() as studio:
+        said = consent.restrict(studio, sign_in(args, studio), args.alias, on=not args.lift)
+    _out(args, {"restricted": not args.lift}, said)
+    return 0
+
+
 def cmd_consent_show(args: argparse.Namespace) -> int:
     from studio.services import consent
 
@@ -464,6 +473,10 @@ def add_people_parsers(sub: Any, add: AddCommand, song_sub: Any) -> None:
     which.add_argument("--purpose", choices=purposes)
     which.add_argument("--all", action="store_true")
     p.add_argument("--witness")
+    p = signed(add("restrict", cmd_consent_restrict, "sperr opptakene (eller opphev med --lift)",
+                   "restrict the recordings (or lift it with --lift)", csub))
+    p.add_argument("alias")
+    p.add_argument("--lift", action="store_true")
     p = signed(add("show", cmd_consent_show, "vis samtykker", "show consent", csub))
     p.add_argument("alias")
     p = signed(add("expired", cmd_consent_expired, "opptak som har gått ut på tid",

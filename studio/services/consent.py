@@ -213,6 +213,39 @@ def withdraw(studio: Studio, actor: Actor, alias: str, purpose: Purpose | None =
     return WithdrawResult(member, purposes, erasure)
 
 
+RESTRICTED_NOW = Words(
+    nb="{alias}: {takes} opptak er sperret. De blir liggende, men spilles ikke av og tas ikke ut.",
+    en="{alias}: {takes} takes are restricted. They stay, but are not played or taken out.",
+)
+LIFTED = Words(nb="{alias}: sperringen er opphevet for {takes} opptak.",
+               en="{alias}: the restriction is lifted for {takes} takes.")
+CANNOT_LIFT = Words(
+    nb="Sperringen kan ikke oppheves: {alias} har ikke samtykke til at opptakene lagres.",
+    en="The restriction cannot be lifted: {alias} has no consent in force to keep recordings.",
+)
+
+
+def restrict(studio: Studio, actor: Actor, alias: str, on: bool = True) -> str:
+    """Restrict a member's takes on their behalf (kept, never played or exported), or lift it.
+    Lifting needs their "keep recordings" consent to be in force."""
+    require(actor, Action.WITHDRAW)
+    member = _member(studio, alias)
+    today = studio.today()
+
+    def run(conn: sqlite3.Connection) -> int:
+        if not on and in_force(consent_store.consents_of(conn, member.id), Purpose.KEEP,
+                               today=today) is None:
+            raise StudioError(CANNOT_LIFT, alias=member.alias)
+        cursor = conn.execute("UPDATE takes SET restricted = ? WHERE member_id = ?",
+                              (int(on), member.id))
+        record(conn, studio, actor, "restrict" if on else "restrict.lift",
+               f"member:{member.id}", member.id, takes=cursor.rowcount)
+        return cursor.rowcount
+
+    takes = studio.catalog.write(run)
+    return (RESTRICTED_NOW if on else LIFTED).say(alias=member.alias, takes=takes)
+
+
 def state(studio: Studio, alias: str) -> list[ConsentState]:
     member = _member(studio, alias)
     records = studio.catalog.read(lambda conn: consent_store.consents_of(conn, member.id))

@@ -122,3 +122,19 @@ def test_a_crash_between_the_rows_and_the_files_is_finished_on_the_next_start(
         assert studio.recover_takes() == []  # and nothing comes back as a "recovered" take
         assert studio.catalog.read(lambda c: c.execute("SELECT count(*) FROM erasures"
                                                        ).fetchone()[0]) == 0
+
+
+def test_a_therapist_restricts_on_the_members_behalf_and_lifts_it(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    studio, song = world.studio, world.songs[0]
+    consent.grant(studio, world.leader, "MC Nord", Purpose.INTERNAL, witness="Thea")
+    said = consent.restrict(studio, world.therapist, "MC Nord")
+    assert "1 takes are restricted" in said
+    try:
+        export_song(studio, world.therapist, song, ExportPurpose.INTERNAL, "wav")
+        raise AssertionError("a restricted take left the studio")
+    except Refused:
+        pass
+    consent.restrict(studio, world.therapist, "MC Nord", on=False)
+    export_song(studio, world.therapist, song, ExportPurpose.INTERNAL, "wav")
+    world.close()
