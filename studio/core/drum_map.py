@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from studio.core.i18n import Words
 
@@ -45,22 +45,7 @@ KitVoice = Literal[
     "cowbell",
     "shaker",
 ]
-KIT_VOICES: tuple[KitVoice, ...] = (
-    "kick",
-    "snare",
-    "clap",
-    "rim",
-    "hat_closed",
-    "hat_pedal",
-    "hat_open",
-    "tom_low",
-    "tom_mid",
-    "tom_high",
-    "crash",
-    "ride",
-    "cowbell",
-    "shaker",
-)
+KIT_VOICES: tuple[KitVoice, ...] = get_args(KitVoice)
 
 
 @dataclass(frozen=True)
