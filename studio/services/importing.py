@@ -47,7 +47,7 @@ from studio.core.people import Actor
 from studio.core.song import Song, Track
 from studio.services.access import record
 from studio.services.consent import check_may_record
-from studio.services.studio import Studio, write_pending_marker
+from studio.services.studio import Studio
 from studio.store.layout import StudioPaths, fsync_dir
 
 IMPORT_DEVICE = "import"
@@ -62,11 +62,6 @@ NOT_AN_AUDIO_TRACK = Words(
     nb="Sporet «{track}» er et {kind}-spor. Lyd kan bare hentes inn på et lydspor.",
     en="The track “{track}” is a {kind} track. Sound can only be brought in on an audio track.",
 )
-NOT_PLACED = Words(
-    nb="Lyden er lagret som opptak {take}, men kunne ikke legges inn i sporet ({reason}).",
-    en="The sound is saved as take {take}, but could not be placed on the track ({reason}).",
-)
-
 SUMMARY = Words(
     nb="«{file}» er hentet inn som opptak {take} på sporet «{track}»: {length}, {layout}.",
     en="“{file}” is brought in as take {take} on the track “{track}”: {length}, {layout}.",
@@ -221,9 +216,7 @@ def import_audio(studio: Studio, song_name: str, path: Path | str, track_name: s
         _check_cancel(cancel)
         track, take_id, clip_id = _enter_in_catalog(studio, song, name, existing, final, channels,
                                                     written)
-    except _KeepFile as keep:
-        raise keep.error from None
-    except BaseException:
+    except BaseException:  # nothing reached the catalog: the file goes too
         _remove(final)
         raise
     studio.catalog.write(lambda conn: record(
@@ -339,44 +332,14 @@ def _alive(pid: int) -> bool:
 # -- the catalog -------------------------------------------------------------------------------
 
 
-class _KeepFile(Exception):
-    """The take is in the catalog: its file must stay, whatever went wrong after."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 def _enter_in_catalog(studio: Studio, song: Song, name: str, existing: Track | None, final: Path,
                       channels: int, written: TakeResult) -> tuple[Track, int, int]:
-    catalog = studio.catalog
-    paths = studio.paths
-    track = existing or catalog.ensure_track(song.id, name, channels)
-    take = catalog.begin_take(song.id, track.id, paths.relative(final), song.samplerate,
-                              channels, device=IMPORT_DEVICE, latency_frames=0)
-    marker = paths.pending_marker(final)
-    try:
-        write_pending_marker(marker, take.id)
-        done = catalog.finish_take(take.id, frames=written.frames, sha256=written.sha256,
-                                   song_position_frames=0, gaps=())
-    except BaseException as error:
-        try:
-            catalog.discard_take(take.id)
-        except Exception:  # the row stays "recording": keep the file, recovery adopts it
-            raise _KeepFile(error) from error
-        finally:
-            with contextlib.suppress(OSError):
-                marker.unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):
-        marker.unlink(missing_ok=True)
-    try:
-        clip = catalog.add_clip(track.id, done.id, 0, 0, done.frames)
-    except StudioError as error:
-        failure = StudioError(NOT_PLACED, take=done.id, reason=error.say())
-        failure.__cause__ = error
-        raise _KeepFile(failure) from error
-    return track, done.id, clip.id
+    """Track (if new), take and clip in one catalog transaction: all of them, or none."""
+    track, take, clip = studio.catalog.add_complete_take(
+        song.id, existing.name if existing else name, channels,
+        studio.paths.relative(final), samplerate=song.samplerate, frames=written.frames,
+        sha256=written.sha256, device=IMPORT_DEVICE)
+    return track, take.id, clip.id
 
 
 # -- the result --------------------------------------------------------------------------------

@@ -494,6 +494,49 @@ class Catalog:
 
         return self.write(run)
 
+    def add_complete_take(
+        self,
+        song_id: int,
+        track_name: str,
+        channels: int,
+        path: str,
+        *,
+        samplerate: int,
+        frames: int,
+        sha256: str,
+        device: str,
+    ) -> tuple[Track, Take, Clip]:
+        """A take whose file is already complete (an import), with its track (made if the song
+        lacks it) and a clip at the song's start: all three in one transaction, or none."""
+        name = _check_track(track_name, "audio", channels)
+        if samplerate <= 0 or frames <= 0:
+            raise StudioError(TAKE_BAD_NUMBERS, detail=f"samplerate={samplerate}, frames={frames}")
+
+        def run(conn: sqlite3.Connection) -> tuple[Track, Take, Clip]:
+            _song_row(conn, song_id)
+            row = _find_track(conn, song_id, name)
+            track = _track(row) if row is not None else _insert_track(
+                conn, song_id, name, "audio", channels)
+            if conn.execute("SELECT 1 FROM takes WHERE path = ?", (path,)).fetchone():
+                raise StudioError(TAKE_PATH_USED, path=path)
+            now = utc_now()
+            cursor = conn.execute(
+                "INSERT INTO takes (song_id, track_id, path, state, samplerate, channels, frames,"
+                " sha256, device, created_at, finished_at, member_id)"
+                " VALUES (?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT member_id FROM songs WHERE id = ?))",
+                (song_id, track.id, path, samplerate, track.channels, frames, sha256, device,
+                 now, now, song_id))
+            take = _load_take(conn, _lastrowid(cursor))
+            cursor = conn.execute(
+                "INSERT INTO clips (track_id, take_id, position_frames, offset_frames,"
+                " length_frames) VALUES (?, ?, 0, 0, ?)", (track.id, take.id, frames))
+            clip = _clip(conn.execute("SELECT * FROM clips WHERE id = ?",
+                                      (_lastrowid(cursor),)).fetchone())
+            return track, take, clip
+
+        return self.write(run)
+
     def mark_recovered(self, take_id: int, *, frames: int, sha256: str) -> Take:
         """A take left "recording" by a crash, repaired on start-up: never deleted, kept as is."""
         if frames < 0:
