@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
 
+from studio.core.beat import VOICES, Voice
 from studio.core.i18n import Words
 
 __all__ = [
@@ -29,23 +29,8 @@ __all__ = [
     "guess_drum_map",
 ]
 
-KitVoice = Literal[
-    "kick",
-    "snare",
-    "clap",
-    "rim",
-    "hat_closed",
-    "hat_pedal",
-    "hat_open",
-    "tom_low",
-    "tom_mid",
-    "tom_high",
-    "crash",
-    "ride",
-    "cowbell",
-    "shaker",
-]
-KIT_VOICES: tuple[KitVoice, ...] = get_args(KitVoice)
+KitVoice = Voice
+KIT_VOICES: tuple[KitVoice, ...] = VOICES
 
 
 @dataclass(frozen=True)
