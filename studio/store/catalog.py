@@ -52,6 +52,10 @@ TRACK_EXISTS = Words(
 )
 TRACK_NAME_EMPTY = Words(nb="Sporet må ha et navn.", en="The track needs a name.")
 TRACK_NOT_FOUND = Words(nb="Fant ikke sporet (nummer {id}).", en="Could not find the track ({id}).")
+NOT_A_BEAT_TRACK = Words(
+    nb="Sporet «{name}» er et lydspor, ikke et beat-spor. Velg et annet navn til beaten.",
+    en="The track “{name}” is an audio track, not a beat track. Choose another name for the beat.",
+)
 TRACK_KIND_BAD = Words(nb="Ukjent type spor: «{kind}».", en="Unknown kind of track: “{kind}”.")
 CHANNELS_BAD = Words(
     nb="Et spor kan ha 1 eller 2 kanaler, ikke {channels}.",
@@ -410,6 +414,33 @@ class Catalog:
             return _insert_track(conn, song_id, name, "audio", channels)
 
         return self.write(run)
+
+    def set_beat(self, song_id: int, track_name: str, beat_toml: str, kit: str = "synth"
+                 ) -> Track:
+        """Store a beat track's document (made if the song lacks the track). Stereo, always."""
+        name = _check_track(track_name, "beat", 2)
+
+        def run(conn: sqlite3.Connection) -> Track:
+            row = _find_track(conn, song_id, name)
+            if row is None:
+                track = _insert_track(conn, song_id, name, "beat", 2)
+            elif row["kind"] != "beat":
+                raise StudioError(NOT_A_BEAT_TRACK, name=row["name"])
+            else:
+                track = _track(row)
+            conn.execute("UPDATE tracks SET beat = ?, kit = ? WHERE id = ?",
+                         (beat_toml, kit, track.id))
+            return track
+
+        return self.write(run)
+
+    def beat_of(self, track_id: int) -> tuple[str, str] | None:
+        """A beat track's (TOML text, kit), or None for a track without a beat."""
+        def run(conn: sqlite3.Connection) -> tuple[str, str] | None:
+            row = _track_row(conn, track_id)
+            return None if row["beat"] is None else (str(row["beat"]), str(row["kit"]))
+
+        return self.read(run)
 
     def tracks(self, song_id: int) -> list[Track]:
         return self.read(

@@ -205,9 +205,17 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+_V3_BEAT_TRACKS = """
+-- A beat track's document: the beat as TOML text (patterns, arrangement, bass line) and the
+-- kit it plays ("synth" or a kit folder under the studio's kits/). Part of the song's version.
+ALTER TABLE tracks ADD COLUMN beat TEXT;
+ALTER TABLE tracks ADD COLUMN kit TEXT NOT NULL DEFAULT 'synth';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_SONGS_TRACKS_TAKES),
     (2, _V2_PEOPLE_CONSENT_REVIEW_AUDIT),
+    (3, _V3_BEAT_TRACKS),
 )
 
 

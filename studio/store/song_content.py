@@ -27,7 +27,8 @@ def song_content(conn: sqlite3.Connection, song_id: int) -> dict[str, Any]:
         tracks.append({"name": track["name"], "kind": track["kind"],
                        "channels": track["channels"], "gain_db": track["gain_db"],
                        "pan": track["pan"], "muted": bool(track["muted"]),
-                       "mix": json.loads(track["mix"]), "clips": clips})
+                       "mix": json.loads(track["mix"]), "clips": clips,
+                       "beat": track["beat"], "kit": track["kit"]})
     return {
         "samplerate": song["samplerate"], "tempo_bpm": song["tempo_bpm"],
         "meter": [song["beats_per_bar"], song["beat_unit"]], "lyrics": song["lyrics"],

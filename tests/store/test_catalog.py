@@ -452,3 +452,23 @@ def test_a_catalog_locked_for_too_long_says_so_in_plain_words(
     nb, en = _plain(caught.value)
     assert "opptatt" in nb and "busy" in en and "locked" not in en
     assert catalog.song_by_name("Aldri") is None
+
+
+def test_a_beat_track_keeps_its_document_and_it_is_part_of_the_version(tmp_path: Path) -> None:
+    from studio.store.song_content import current_version
+
+    with Catalog.open(tmp_path / "c.sqlite3") as catalog:
+        song = catalog.create_song("Beat song")
+        before = catalog.read(lambda c: current_version(c, song.id))
+        track = catalog.set_beat(song.id, "beat", 'name = "x"\n', kit="synth")
+        assert track.kind == "beat" and track.channels == 2
+        assert catalog.beat_of(track.id) == ('name = "x"\n', "synth")
+        with_beat = catalog.read(lambda c: current_version(c, song.id))
+        catalog.set_beat(song.id, "beat", 'name = "y"\n')
+        changed = catalog.read(lambda c: current_version(c, song.id))
+        assert len({before, with_beat, changed}) == 3
+        audio = catalog.ensure_track(song.id, "vokal")
+        assert catalog.beat_of(audio.id) is None
+        with pytest.raises(StudioError) as refused:
+            catalog.set_beat(song.id, "vokal", "")
+        assert "not a beat track" in refused.value.say("en")
