@@ -23,6 +23,7 @@ from studio.audio.effects import MonitorChain
 from studio.audio.gain import SmoothedGain
 from studio.audio.layout import EngineMemory
 from studio.audio.meters import MeterBank
+from studio.audio.pads import PadPlayer
 from studio.audio.protocol import ClickMode, Cmd, Event, Fault, Marker, Status, Transport
 
 MAX_COMMANDS_PER_BLOCK = 32
@@ -108,6 +109,8 @@ class Engine:
         self.metronome = Metronome(
             samplerate, output_channels, frames_per_beat, beats_per_bar, click_level
         )
+        # pads: one-shots played live
+        self.pads = PadPlayer(memory.pads, max_block)
         # meters
         self.in_meters = MeterBank(max(input_channels, 1), samplerate, memory.input_meters.values)
         self.out_meters = MeterBank(output_channels, samplerate, memory.output_meters.values)
@@ -145,11 +148,17 @@ class Engine:
         self._record_rt(True, 0, NO_PUNCH_OUT, 0)
         self._play_rt(1, -1000, 0, 3000)  # count-in, then a loop: takes start, end, wrap
         self._track_gain_rt(0, 0.5, True)  # and a gain that glides
+        rehearsal_pad = mem.pads.slots - 1  # a pad that sounds and is choked
+        had = int(mem.pads.lengths[rehearsal_pad])
+        if not had:
+            mem.pads.load(rehearsal_pad, tone[:1024], choke=1)
         for i in range(blocks):
             n = sizes[i % len(sizes)]
             for ring in mem.playback:
                 if i % 2 == 0 and ring.space() >= n:
                     ring.append(tone[: min(n, 4096)])
+            if i % 5 == 0:
+                self.pads.trigger_rt(rehearsal_pad, 0.5)
             self.process_rt(inp[:n], out[:n], n)
             for k in range(len(self.slots)):
                 mem.capture[k].consume(mem.capture[k].readable())
@@ -165,6 +174,10 @@ class Engine:
             chain.reset()
         for k in range(len(self.play_active)):
             self.play_active[k] = False
+        self.pads.silence()
+        if not had:
+            mem.pads.lengths[rehearsal_pad] = 0
+            mem.pads.chokes[rehearsal_pad] = 0
         self.play_all.fill(0.0)
         self.play_gain.fill(1.0)
         for ramp in self.play_ramps:
@@ -244,6 +257,7 @@ class Engine:
             self.t += n
             self.song_frame = self._song_frame_rt(self.t)
         self._monitor_rt(indata, out, n)
+        self.pads.mix_rt(out, n)
         self._meters_rt(indata, out, n)
 
     # ---------------------------------------------------------------------------------------
@@ -299,6 +313,8 @@ class Engine:
             self.play_active[k] = bool(r[2])
             if not self.play_active[k]:  # silent columns stay zero: the sum needs no mask
                 self.play_all[:, 2 * k : 2 * k + 2] = 0.0
+        elif op == Cmd.PAD:
+            self.pads.trigger_rt(int(r[1]), float(f[0]))
         elif op == Cmd.QUIT:
             self._stop_rt()
             self.quit_requested = True

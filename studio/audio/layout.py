@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from studio.audio.pads import PadBank
 from studio.audio.protocol import Status
 from studio.audio.shm import (
     ArraySpec,
@@ -36,12 +37,17 @@ class EngineLayout:
     event_capacity: int = 1024
     marker_capacity: int = 4096
     timing_capacity: int = 65536
+    pad_slots: int = 32  # kit voices x velocity layers that can be played live
+    pad_seconds: float = 1.5  # the longest one-shot a pad plays (longer ones fade out)
 
     def capture_frames(self) -> int:
         return int(self.capture_seconds * self.max_samplerate)
 
     def playback_frames(self) -> int:
         return int(self.playback_seconds * self.max_samplerate)
+
+    def pad_frames(self) -> int:
+        return int(self.pad_seconds * self.max_samplerate)
 
     def specs(self) -> list[ArraySpec]:
         specs: list[ArraySpec] = []
@@ -59,6 +65,9 @@ class EngineLayout:
             specs += RecordQueue.specs(f"mark{i}", self.marker_capacity)
         for i in range(self.playback_slots):
             specs += TimelineRing.specs(f"play{i}", self.playback_frames(), 2)
+        specs += [ArraySpec("pads", "float32", (self.pad_slots, self.pad_frames(), 2)),
+                  ArraySpec("pads.len", "int64", (self.pad_slots,)),
+                  ArraySpec("pads.choke", "int64", (self.pad_slots,))]
         return specs
 
     def to_json(self) -> str:
@@ -86,6 +95,7 @@ class EngineMemory:
         self.capture = [FrameRing(r, f"cap{i}") for i in range(layout.capture_slots)]
         self.markers = [RecordQueue(r, f"mark{i}") for i in range(layout.capture_slots)]
         self.playback = [TimelineRing(r, f"play{i}") for i in range(layout.playback_slots)]
+        self.pads = PadBank(r["pads"], r["pads.len"], r["pads.choke"])
 
     @property
     def path(self) -> Path:

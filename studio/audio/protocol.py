@@ -22,6 +22,7 @@ class Cmd(IntEnum):
     TRACK_GAIN = 8  # a=playback slot, x=left gain, y=right gain (pan folded in)
     TRACK_ACTIVE = 9  # a=playback slot, b=on(0/1)
     QUIT = 10
+    PAD = 11  # a=pad slot, x=gain: play a one-shot now (rolling or not)
 
 
 class ClickMode(IntEnum):

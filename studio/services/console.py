@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from studio.audio.beat import open_kit
+from studio.audio.beat.kit import Kit, Layer
+from studio.audio.beat.render import DEFAULT_LEVEL
 from studio.audio.devices import DeviceInfo
+from studio.audio.gain import constant_power_pan
 from studio.audio.protocol import ClickMode, Cmd, Status
 from studio.core.people import Actor
 from studio.core.song import Song
@@ -51,6 +55,8 @@ class Console:
         # commands by a callback or more; until it reports this epoch, what we asked for is
         # what the UI shows (never the stale position of the previous run).
         self.playing_epoch: int | None = None
+        self.pad_slots: dict[str, list[tuple[Layer, int]]] = {}  # voice: (layer, bank slot)
+        self.pad_kit: Kit | None = None
 
     @property
     def practice(self) -> bool:
@@ -158,6 +164,46 @@ class Console:
         self.click = on
         sup = self._sup()
         sup.command(Cmd.CLICK, int(ClickMode.ALWAYS if on else ClickMode.OFF), x=0.5)
+
+    # pads ---------------------------------------------------------------------------------------
+    def load_kit(self, kit: str = "synth") -> list[str]:
+        """Put a kit's one-shots (each voice, each velocity layer) into the engine's pad bank,
+        so :meth:`trigger_pad` plays them at once. Returns the voices that can be played."""
+        sup = self._sup()
+        assert sup.memory is not None
+        loaded = open_kit(kit, self.song.samplerate)
+        bank = sup.memory.pads
+        bank.clear()
+        groups: dict[str, int] = {}
+        self.pad_slots = {}
+        self.pad_kit = loaded
+        slot = 0
+        for voice, kit_voice in loaded.voices.items():
+            group = groups.setdefault(kit_voice.choke, len(groups) + 1) if kit_voice.choke else 0
+            for layer in kit_voice.layers:
+                if slot >= bank.slots:
+                    break
+                bank.load(slot, layer.sound, group)
+                self.pad_slots.setdefault(voice, []).append((layer, slot))
+                slot += 1
+        return list(self.pad_slots)
+
+    def trigger_pad(self, voice: str, velocity: int) -> None:
+        """Play a kit voice now, as the beat renderer would play that hit (same layer choice,
+        velocity curve, levels and centre pan)."""
+        slots = self.pad_slots.get(voice)
+        kit = self.pad_kit
+        if not slots or kit is None or velocity <= 0:
+            return
+        kit_voice = kit.voices[voice]
+        layer = kit_voice.layer_for(velocity)
+        slot = next((s for lay, s in slots if lay is layer), slots[-1][1])  # else: not loaded
+        gain = (kit.level * kit_voice.level * kit_voice.velocity_gain(velocity)
+                * layer.gain * DEFAULT_LEVEL * constant_power_pan(0.0)[0])
+        self._sup().command(Cmd.PAD, slot, x=gain)
+
+    def playhead_frame(self) -> int:
+        return self.playhead().song_frame
 
     # what the UI shows ------------------------------------------------------------------------
     def rolling(self) -> bool:

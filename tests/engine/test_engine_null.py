@@ -287,8 +287,9 @@ def test_gain_changes_are_ramped(memory: EngineMemory, tmp_path: Path) -> None:
 
 def test_no_allocation_in_the_callback_after_warm_up(memory: EngineMemory) -> None:
     """Every path at once: recording across loop wraps, click, monitoring through a preset,
-    two tracks playing with their gains gliding. Only pedalboard's own output array is made
-    per block (it has no out= option) and freed at once, so nothing may stay allocated."""
+    two tracks playing with their gains gliding, pads hit and choked. Only pedalboard's own
+    output array is made per block (it has no out= option) and freed at once, so nothing may
+    stay allocated."""
     from studio.audio.effects import MonitorChain
     from studio.core.preset import find_preset
 
@@ -305,8 +306,13 @@ def test_no_allocation_in_the_callback_after_warm_up(memory: EngineMemory) -> No
     out = np.zeros((256, 2), dtype=np.float32)
     tone = np.full((256, 2), 0.1, dtype=np.float32)
     gains = iter([0.2, 0.9] * 1000)
+    memory.pads.load(0, np.full((3000, 2), 0.1, dtype=np.float32), choke=1)  # hat-like pads
+    memory.pads.load(1, np.full((700, 2), 0.1, dtype=np.float32), choke=1)
+    hits = iter(range(10**6))
 
     def block() -> None:
+        if next(hits) % 3 == 0:  # pads hit, choke each other, overlap, end
+            cmd(memory, Cmd.PAD, next(hits) % 2, x=0.7)
         for ring in memory.playback[:2]:  # the disk worker's part, done by hand
             if ring.space() >= 256:
                 ring.append(tone)
@@ -504,3 +510,37 @@ def test_a_gap_across_a_loop_wrap_is_split_between_the_passes(memory: EngineMemo
     assert done[0]["gaps"] == [(3500, 500)]
     assert done[1]["gaps"] == [(0, 500)]
     assert all(d["song_frame"] == 2000 for d in done)
+
+
+def test_pads_sound_at_once_and_a_choke_fades_the_earlier_hit(memory: EngineMemory) -> None:
+    engine = make_engine(memory)
+    open_hat = np.full((20000, 2), 0.5, dtype=np.float32)
+    closed = np.full((100, 2), 0.25, dtype=np.float32)
+    memory.pads.load(3, open_hat, choke=7)
+    memory.pads.load(4, closed, choke=7)
+    silence = np.zeros((256, 2), dtype=np.float32)
+    out = np.zeros((256, 2), dtype=np.float32)
+    cmd(memory, Cmd.PAD, 3, x=0.5)  # stopped transport: pads still sound
+    engine.process_rt(silence, out, 256)
+    assert np.allclose(out, 0.25)
+    cmd(memory, Cmd.PAD, 4, x=1.0)
+    blocks = []
+    for _ in range(4):
+        engine.process_rt(silence, out, 256)
+        blocks.append(out.copy())
+    played = np.concatenate(blocks)[:, 0]
+    # the open hat fades over 240 frames (never a jump), the closed one plays its 100 frames
+    assert played[0] == pytest.approx(0.25 + 0.25 * (1 - 1 / 240), abs=1e-6)
+    assert np.all(np.abs(np.diff(played[100:240])) < 0.01)
+    assert np.all(played[240:] == 0.0)
+    cmd(memory, Cmd.PAD, 31, x=1.0)  # an empty slot: nothing, no fault
+    cmd(memory, Cmd.PAD, 999, x=1.0)
+    engine.process_rt(silence, out, 256)
+    assert np.all(out == 0.0) and engine.faults == 0
+
+
+def test_a_long_sound_is_cut_to_its_slot_with_a_fade(memory: EngineMemory) -> None:
+    room = memory.pads.sounds.shape[1]
+    memory.pads.load(2, np.ones((room + 5000, 2), dtype=np.float32))
+    assert memory.pads.lengths[2] == room
+    assert memory.pads.sounds[2, room - 1, 0] == 0.0 and memory.pads.sounds[2, 0, 0] == 1.0

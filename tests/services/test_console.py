@@ -90,3 +90,16 @@ def test_cli_play(tmp_path: Path) -> None:
     assert result["practice"] is True
     assert result["from_frame"] == round(4 * SR * 60 / 90)  # bar 2 at 90 BPM
     assert result["stopped_at_frame"] > result["from_frame"]
+
+
+def test_a_pad_plays_a_kit_voice_at_once_with_the_transport_stopped(tmp_path: Path) -> None:
+    with Studio(StudioPaths(tmp_path)) as studio:
+        studio.new_song("Pads", tempo_bpm=90)
+        with Console(studio, "Pads", device="practice") as console:
+            voices = console.load_kit("synth")
+            assert {"kick", "snare", "hat_closed", "hat_open"} <= set(voices)
+            assert not console.rolling()
+            assert console.output_meters()[0][3] == 0.0  # peak max: nothing yet
+            console.trigger_pad("kick", 127)
+            wait_for(lambda: console.output_meters()[0][3] > 0.2)
+            console.trigger_pad("nonexistent", 127)  # nothing, no error
