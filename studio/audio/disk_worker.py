@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.audio.beat.source import BeatSource
 from studio.audio.clip_reader import ClipReader, ClipSource, clip_from_json
 from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Marker
@@ -227,6 +228,7 @@ class PlaybackFeeder:
     def __init__(self, ring: TimelineRing) -> None:
         self.ring = ring
         self.reader = ClipReader([])
+        self.beat: BeatSource | None = None  # a beat track plays through its renderer
         self.epoch: Epoch | None = None
 
     @property
@@ -237,11 +239,13 @@ class PlaybackFeeder:
     def unreadable(self) -> set[Path]:
         return self.reader.unreadable
 
-    def start(self, epoch: Epoch, clips: list[ClipSource]) -> None:
+    def start(self, epoch: Epoch, clips: list[ClipSource],
+              beat: BeatSource | None = None) -> None:
         unreadable = self.reader.unreadable
         self.close()  # files of clips no longer played are closed
         self.reader = ClipReader(clips)
         self.reader.unreadable = unreadable  # said once, not again at every start
+        self.beat = beat
         self.epoch = epoch
         self.ring.reset(epoch.number, 0)
 
@@ -250,7 +254,7 @@ class PlaybackFeeder:
 
     def pump(self) -> bool:
         epoch = self.epoch
-        if epoch is None or not self.clips:
+        if epoch is None or not (self.clips or self.beat):
             return False
         behind = self.ring.consumed() - self.ring.end
         if behind > 0:  # the callback ran past what we had: skip ahead instead of catching up
@@ -262,17 +266,40 @@ class PlaybackFeeder:
         t0 = self.ring.end
         block = np.zeros((n, 2), dtype=np.float32)
         for off, pos, length in song_runs(epoch, t0, n):
-            self.reader.render(block[off : off + length], pos)
+            source = self.beat if self.beat is not None else self.reader
+            source.render(block[off : off + length], pos)
         self.ring.append(block)
         return True
 
 
+MAX_BEATS = 8
+
+
 class DiskWorker:
+    def _beat_source(self, spec: dict[str, Any] | None) -> BeatSource | None:
+        """The renderer of a beat track, kept while the same beat plays (a locate or a loop
+        restart does not build it again)."""
+        if not spec:
+            return None
+        key = json.dumps(spec, sort_keys=True)
+        cache = self.beats
+        if key not in cache:
+            if len(cache) >= MAX_BEATS:
+                cache.clear()
+            try:
+                cache[key] = BeatSource(str(spec["toml"]), str(spec.get("kit", "synth")),
+                                        self.samplerate, spec.get("tempo_bpm"))
+            except Exception as error:  # a broken beat plays as silence; say it once
+                self.emit({"event": "beat_unplayable", "message": str(error)})
+                return None
+        return cache[key]
+
     def __init__(self, memory: EngineMemory, samplerate: int, emit: EventSink,
                  watch_folder: Path | None = None, low_disk_bytes: int = 200_000_000,
                  stop_disk_bytes: int = 16_000_000) -> None:
         self.memory = memory
         self.samplerate = samplerate
+        self.beats: dict[str, BeatSource] = {}  # renderers of beat tracks, by their document
         self.emit = emit
         self.writers = [
             CaptureWriter(i, memory.capture[i], memory.markers[i], emit)
@@ -301,8 +328,9 @@ class DiskWorker:
                 loop = LoopRange(int(request["loop_start"]), int(request["loop_end"]))
             epoch = Epoch(int(request["epoch"]), int(request["start"]), loop)
             for track in request.get("tracks", []):
-                clips = [clip_from_json(c) for c in track["clips"]]
-                self.feeders[int(track["slot"])].start(epoch, clips)
+                clips = [clip_from_json(c) for c in track.get("clips", [])]
+                beat = self._beat_source(track.get("beat"))
+                self.feeders[int(track["slot"])].start(epoch, clips, beat)
             self.prefetch(limit_s=0.5)
             for feeder in self.feeders:
                 for path in sorted(feeder.unreadable):

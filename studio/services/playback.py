@@ -20,6 +20,7 @@ class PlaybackTrack:
     clips: list[ClipSource]
     gain_left: float
     gain_right: float
+    beat: dict[str, object] | None = None  # a beat track: its document, kit and the tempo
 
 
 def playback_plan(studio: Studio, song: Song, leave_out: set[int], slots: int
@@ -31,12 +32,24 @@ def playback_plan(studio: Studio, song: Song, leave_out: set[int], slots: int
         if track.id in leave_out or track.muted or len(plan) >= slots:
             continue
         clips = clip_sources(studio, track)
-        if not clips:
+        beat = beat_source_spec(studio, song, track)
+        if not clips and beat is None:
             continue
         left, right = constant_power_pan(track.pan)
         gain = 10 ** (track.gain_db / 20)
-        plan.append(PlaybackTrack(len(plan), track, clips, gain * left, gain * right))
+        plan.append(PlaybackTrack(len(plan), track, clips, gain * left, gain * right, beat))
     return plan
+
+
+def beat_source_spec(studio: Studio, song: Song, track: Track) -> dict[str, object] | None:
+    """What the disk worker needs to play a beat track: the beat, its kit, the song's tempo."""
+    if track.kind != "beat":
+        return None
+    found = studio.catalog.beat_of(track.id)
+    if found is None:
+        return None
+    toml, kit = found
+    return {"toml": toml, "kit": studio.kit_path(kit), "tempo_bpm": song.tempo_bpm}
 
 
 def clip_sources(studio: Studio, track: Track) -> list[ClipSource]:
@@ -62,6 +75,6 @@ def start_playback(sup: Supervisor, plan: list[PlaybackTrack], epoch: int, start
     if plan:
         sup.disk({"op": "play", "epoch": epoch, "start": start, "loop_start": loop_start,
                   "loop_end": loop_end,
-                  "tracks": [{"slot": item.slot, "clips": [clip_to_json(c) for c in item.clips]}
-                             for item in plan]})
+                  "tracks": [{"slot": item.slot, "clips": [clip_to_json(c) for c in item.clips],
+                              "beat": item.beat} for item in plan]})
         sup.wait_disk("prefetched", timeout=timeout, epoch=epoch)

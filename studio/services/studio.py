@@ -106,6 +106,14 @@ class Studio:
     def takes(self, song: Song | None = None) -> list[Take]:
         return self.catalog.takes(song_id=song.id if song else None)
 
+    def kit_path(self, kit: str) -> str:
+        """Where a kit named in a beat track is: "synth" is built in; others are folders
+        under the studio's ``kits/`` (``studio kit import``), or a path."""
+        if kit.strip().lower() == "synth":
+            return "synth"
+        folder = self.paths.home / "kits" / kit
+        return str(folder) if folder.is_dir() else kit
+
     def take_path(self, take: Take) -> Path:
         return self.paths.absolute(take.path)
 
