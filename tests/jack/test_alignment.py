@@ -43,14 +43,20 @@ def test_recorded_click_lines_up_with_the_beat_grid(make_jack_server: Any, tmp_p
             after_start=lambda: loop_engine_to_itself(server))
         result = Recording(studio, request).run()
     (take,) = result.takes
-    assert take.gaps == [], f"the server had xruns: {server.xruns()}"
     recorded, _ = sf.read(take.path, dtype="float32")
     # what the engine played, computed for the song frames the take says it holds
     fpb = SR * 60.0 / TEMPO
     metronome = Metronome(SR, 1, fpb, 4, 0.5)
     reference = np.zeros((len(recorded), 1), dtype=np.float32)
     metronome.mix_rt(reference, take.song_position_frames, len(recorded))
-    lags = {lag: float(np.abs(np.roll(reference[:, 0], lag) - recorded).max())
+    # A busy machine can make the server miss a cycle; the take then holds marked silence
+    # there and must stay aligned AFTER it (that is what gap accounting is for). Compare
+    # everywhere but in the gaps, with a period of margin either side.
+    valid = np.ones(len(recorded), dtype=bool)
+    for gap in take.gaps:
+        valid[max(gap["at_frame"] - period, 0):gap["at_frame"] + gap["frames"] + period] = False
+    assert valid.mean() > 0.8, f"too much was lost to xruns: {take.gaps}, {server.xruns()}"
+    lags = {lag: float(np.abs(np.roll(reference[:, 0], lag) - recorded)[valid].max())
             for lag in range(-3, 4)}
     best = min(lags, key=lambda k: lags[k])
     assert abs(best) <= 1, lags
