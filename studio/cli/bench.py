@@ -3,7 +3,10 @@
 - ``studio bench realtime [--seconds S] [--blocksize N] [--runs K] [--json]``: the audio engine
   under a full load on a JACK dummy server of its own, next to the C client ``jack_thru``;
 - ``studio bench memory [--take-minutes M] [--tracks T] [--track-minutes M] [--speed X]
-  [--json]``: memory use while recording a long take with many tracks playing.
+  [--json]``: memory use while recording a long take with many tracks playing;
+- ``studio bench beats [--minutes M] [--runs K] [--tracks N] [--block-seconds S] [--json]``:
+  offline render time of an arranged beat (x real time) and the per-block cost of rendering beat
+  tracks live next to reading as many pre-rendered tracks from disk.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from studio.core.i18n import language
 
-__all__ = ["add_bench_parser", "cmd_bench_memory", "cmd_bench_realtime"]
+__all__ = ["add_bench_parser", "cmd_bench_beats", "cmd_bench_memory", "cmd_bench_realtime"]
 
 AddCommand = Callable[..., argparse.ArgumentParser]
 
@@ -56,6 +59,39 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_beats(args: argparse.Namespace) -> int:
+    from studio.services.bench.beats import format_beats_report, run_beats_bench
+
+    def progress(text: str) -> None:
+        if not args.json:
+            print(text, file=sys.stderr, flush=True)
+
+    result = run_beats_bench(minutes=args.minutes, runs=args.runs, tracks=args.tracks,
+                             block_seconds=args.block_seconds, beat=args.beat,
+                             progress=progress)
+    if args.json:
+        print(json.dumps(result.summary(), ensure_ascii=False))
+    else:
+        print(format_beats_report(result))
+    return 0
+
+
+def cmd_bench_render(args: argparse.Namespace) -> int:
+    from studio.services.bench.render import format_render_report, run_render_bench
+
+    def progress(text: str) -> None:
+        if not args.json:
+            print(text, file=sys.stderr, flush=True)
+
+    result = run_render_bench(tracks=args.tracks, seconds=args.seconds, runs=args.runs,
+                              progress=progress)
+    if args.json:
+        print(json.dumps(result.summary(), ensure_ascii=False))
+    else:
+        print(format_render_report(result))
+    return 0
+
+
 def add_bench_parser(sub: Any, add: AddCommand) -> None:
     """Register ``studio bench`` with its subcommands (``add`` is :func:`build_parser`'s helper,
     which makes a subcommand with ``--json``)."""
@@ -91,3 +127,30 @@ def add_bench_parser(sub: Any, add: AddCommand) -> None:
                    help=h("ganger sanntid; 0 = så fort som mulig (0)",
                           "times real time; 0 = as fast as possible (0)"))
 
+    p = add("beats", cmd_bench_beats,
+            "beats: lage lyd på forhånd, og blokk for blokk ved siden av ferdige spor",
+            "beats: offline render, and block by block next to pre-rendered tracks", bench_sub)
+    p.add_argument("--minutes", type=float, default=3.0,
+                   help=h("lengden på beaten (3)", "length of the beat (3)"))
+    p.add_argument("--runs", type=int, default=3,
+                   help=h("antall kjøringer; medianen vises (3)",
+                          "number of runs; the median is shown (3)"))
+    p.add_argument("--tracks", type=int, default=1,
+                   help=h("beat-spor (og like mange ferdige spor) per blokk (1)",
+                          "beat tracks (and as many pre-rendered tracks) per block (1)"))
+    p.add_argument("--block-seconds", type=float, default=30.0,
+                   help=h("sekunder av sangen som spilles blokk for blokk (30)",
+                          "seconds of the song played block by block (30)"))
+    p.add_argument("--beat", default="boom-bap",
+                   help=h("hvilken ferdig beat (boom-bap)", "which starter beat (boom-bap)"))
+
+    p = add("render", cmd_bench_render,
+            "miks og mastring av en sang ved siden av ffmpeg og sox",
+            "mixing and mastering a song next to ffmpeg and sox", bench_sub)
+    p.add_argument("--runs", type=int, default=3,
+                   help=h("antall kjøringer; medianen vises (3)",
+                          "number of runs; the median is shown (3)"))
+    p.add_argument("--seconds", type=float, default=180.0,
+                   help=h("lengden på sangen (180)", "length of the song (180)"))
+    p.add_argument("--tracks", type=int, default=16,
+                   help=h("antall stereospor (16)", "number of stereo tracks (16)"))

@@ -74,6 +74,7 @@ class Supervisor:
                  ) -> None:
         self.settings = settings
         self.run_dir = run_dir
+        self._command_lock = threading.Lock()
         self.watch_folder = watch_folder
         self.low_disk_bytes = low_disk_bytes
         self.stop_disk_bytes = stop_disk_bytes
@@ -264,8 +265,12 @@ class Supervisor:
 
     # talking to the children ------------------------------------------------------------------
     def command(self, op: Cmd, *ints: int, x: float = 0.0, y: float = 0.0) -> None:
+        """Send a command to the callback. Safe from any thread (the UI, a MIDI port's thread):
+        the queue has one producer, so pushes are serialised here."""
         assert self.memory is not None
-        if not self.memory.commands.push(int(op), *ints, x=x, y=y):
+        with self._command_lock:
+            pushed = self.memory.commands.push(int(op), *ints, x=x, y=y)
+        if not pushed:
             raise RuntimeError("engine command queue full")
 
     def next_epoch(self) -> int:
