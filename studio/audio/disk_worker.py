@@ -29,6 +29,7 @@ import numpy as np
 from studio.audio.beat.source import BeatSource
 from studio.audio.clip_reader import ClipReader, ClipSource, clip_from_json
 from studio.audio.layout import EngineLayout, EngineMemory
+from studio.audio.mix_graph import MixGraph, buses_from_json, track_from_json
 from studio.audio.protocol import Marker
 from studio.audio.shm import FrameRing, RecordQueue, TimelineRing
 from studio.audio.take_file import DiskFull, TakeFile, TakeFileError, TakeWriteError
@@ -228,7 +229,8 @@ class PlaybackFeeder:
     def __init__(self, ring: TimelineRing) -> None:
         self.ring = ring
         self.reader = ClipReader([])
-        self.beat: BeatSource | None = None  # a beat track plays through its renderer
+        # a beat track plays through its renderer, the song's mix through its graph
+        self.beat: BeatSource | GraphSource | None = None
         self.epoch: Epoch | None = None
 
     @property
@@ -237,10 +239,13 @@ class PlaybackFeeder:
 
     @property
     def unreadable(self) -> set[Path]:
-        return self.reader.unreadable
+        found = set(self.reader.unreadable)
+        if isinstance(self.beat, GraphSource):
+            found |= self.beat.unreadable
+        return found
 
     def start(self, epoch: Epoch, clips: list[ClipSource],
-              beat: BeatSource | None = None) -> None:
+              beat: BeatSource | GraphSource | None = None) -> None:
         unreadable = self.reader.unreadable
         self.close()  # files of clips no longer played are closed
         self.reader = ClipReader(clips)
@@ -275,7 +280,65 @@ class PlaybackFeeder:
 MAX_BEATS = 8
 
 
+class GraphSource:
+    """The mix graph as a playback source: ``render(out, song_frame)`` overwrites ``out``."""
+
+    def __init__(self, graph: MixGraph, key: str) -> None:
+        self.graph = graph
+        self.key = key
+
+    def render(self, out: np.ndarray, song_frame: int) -> None:
+        self.graph.render_into(out, song_frame)
+
+    @property
+    def unreadable(self) -> set[Path]:
+        """Take files the graph's tracks could not read (they play as silence)."""
+        return self.graph.unreadable()
+
+    def close(self) -> None:
+        self.graph.close()
+
+
 class DiskWorker:
+    def __init__(self, memory: EngineMemory, samplerate: int, emit: EventSink,
+                 watch_folder: Path | None = None, low_disk_bytes: int = 200_000_000,
+                 stop_disk_bytes: int = 16_000_000) -> None:
+        self.memory = memory
+        self.samplerate = samplerate
+        self.beats: dict[str, BeatSource] = {}  # renderers of beat tracks, by their document
+        self.graph: GraphSource | None = None  # the song's mix graph, while it plays
+        self.emit = emit
+        self.writers = [
+            CaptureWriter(i, memory.capture[i], memory.markers[i], emit)
+            for i in range(memory.layout.capture_slots)
+        ]
+        self.feeders = [PlaybackFeeder(ring) for ring in memory.playback]
+        self.watch_folder = watch_folder
+        self.low_disk_bytes = low_disk_bytes
+        self.stop_disk_bytes = stop_disk_bytes
+        self._last_disk_check = 0.0
+        self._warned_low = False
+
+    # requests ---------------------------------------------------------------------------------
+    def _graph_source(self, spec: dict[str, Any]) -> GraphSource | None:
+        """The song's mix graph, kept while the same mix plays (a locate or a loop restart
+        seeks it; a changed mix builds a new one)."""
+        key = json.dumps(spec, sort_keys=True)
+        if self.graph is not None and self.graph.key == key:
+            return self.graph
+        if self.graph is not None:
+            self.graph.close()
+            self.graph = None
+        try:
+            graph = MixGraph([track_from_json(t, self.samplerate) for t in spec["tracks"]],
+                             buses_from_json(spec["buses"]), self.samplerate,
+                             max_block=PREFETCH_CHUNK, threads=1)
+        except Exception as error:  # a broken mix plays as silence; say it once
+            self.emit({"event": "mix_unplayable", "message": str(error)})
+            return None
+        self.graph = GraphSource(graph, key)
+        return self.graph
+
     def _beat_source(self, spec: dict[str, Any] | None) -> BeatSource | None:
         """The renderer of a beat track, kept while the same beat plays (a locate or a loop
         restart does not build it again)."""
@@ -294,25 +357,6 @@ class DiskWorker:
                 return None
         return cache[key]
 
-    def __init__(self, memory: EngineMemory, samplerate: int, emit: EventSink,
-                 watch_folder: Path | None = None, low_disk_bytes: int = 200_000_000,
-                 stop_disk_bytes: int = 16_000_000) -> None:
-        self.memory = memory
-        self.samplerate = samplerate
-        self.beats: dict[str, BeatSource] = {}  # renderers of beat tracks, by their document
-        self.emit = emit
-        self.writers = [
-            CaptureWriter(i, memory.capture[i], memory.markers[i], emit)
-            for i in range(memory.layout.capture_slots)
-        ]
-        self.feeders = [PlaybackFeeder(ring) for ring in memory.playback]
-        self.watch_folder = watch_folder
-        self.low_disk_bytes = low_disk_bytes
-        self.stop_disk_bytes = stop_disk_bytes
-        self._last_disk_check = 0.0
-        self._warned_low = False
-
-    # requests ---------------------------------------------------------------------------------
     def handle(self, request: dict[str, Any]) -> bool:
         """Apply one request; returns False when asked to quit."""
         op = request.get("op")
@@ -329,8 +373,9 @@ class DiskWorker:
             epoch = Epoch(int(request["epoch"]), int(request["start"]), loop)
             for track in request.get("tracks", []):
                 clips = [clip_from_json(c) for c in track.get("clips", [])]
-                beat = self._beat_source(track.get("beat"))
-                self.feeders[int(track["slot"])].start(epoch, clips, beat)
+                source = (self._graph_source(track["graph"]) if track.get("graph")
+                          else self._beat_source(track.get("beat")))
+                self.feeders[int(track["slot"])].start(epoch, clips, source)
             self.prefetch(limit_s=0.5)
             for feeder in self.feeders:
                 for path in sorted(feeder.unreadable):

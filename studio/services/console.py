@@ -20,7 +20,7 @@ from studio.core.timeline import LoopRange
 from studio.services.access import record
 from studio.services.consent import check_may_listen
 from studio.services.device_loss import restart_after_loss
-from studio.services.playback import PlaybackTrack, playback_plan, start_playback
+from studio.services.playback import PlaybackMix, playback_plan, start_playback
 from studio.services.studio import Studio
 from studio.services.supervisor import DEVICE_LOST, EngineSettings, Supervisor
 
@@ -50,7 +50,7 @@ class Console:
         self.position = 0  # where the next play starts
         self.loop: LoopRange | None = None
         self.click = False
-        self.plan: list[PlaybackTrack] = []
+        self.plan: PlaybackMix | None = None
         # The epoch of the last PLAY sent, None after STOP. The engine's status lags our
         # commands by a callback or more; until it reports this epoch, what we asked for is
         # what the UI shows (never the stale position of the previous run).
@@ -123,10 +123,7 @@ class Console:
             sup.command(Cmd.STOP)
         epoch = sup.next_epoch()
         loop = self.loop
-        self.plan = playback_plan(self.studio, self.song, set(), sup.layout.playback_slots)
-        for slot in range(sup.layout.playback_slots):
-            if slot >= len(self.plan):
-                sup.command(Cmd.TRACK_ACTIVE, slot, 0)
+        self.plan = playback_plan(self.studio, self.song, set())
         start_playback(sup, self.plan, epoch, self.position,
                        loop.start if loop else 0, loop.end if loop else 0)
         sup.command(Cmd.CLICK, int(ClickMode.ALWAYS if self.click else ClickMode.OFF), x=0.5)
@@ -141,6 +138,12 @@ class Console:
         self.position = self.playhead().song_frame
         sup.command(Cmd.STOP)
         self.playing_epoch = None
+
+    def refresh(self) -> None:
+        """The song changed (mix, takes, beat): hear it as it is now, from where it plays."""
+        if self.rolling():
+            self.position = self.playhead().song_frame
+            self.play()
 
     def locate(self, song_frame: int) -> None:
         """Go to a song frame; keeps playing if it was playing."""

@@ -1,44 +1,44 @@
-"""What the engine plays of a song: each track's clips, in the order they were made (a newer
-take lies on top of an older one where they overlap), with the track's gain and pan."""
+"""What the engine plays of a song: its mix graph (every track's clips, newer takes on top of
+older ones, or its beat; with gain, pan, mute, solo, effects and buses), rendered by the disk
+worker into one playback slot, the same graph the export renders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from studio.audio.clip_reader import ClipSource, clip_to_json
-from studio.audio.gain import constant_power_pan
+from studio.audio.clip_reader import ClipSource
+from studio.audio.mix_graph import buses_to_json, track_to_json
 from studio.audio.protocol import Cmd
 from studio.core.song import Song, Track
 from studio.services.studio import Studio
 from studio.services.supervisor import Supervisor
 
 
+MIX_SLOT = 0  # the engine playback slot the song's mix plays through
+
+
 @dataclass(frozen=True)
-class PlaybackTrack:
-    slot: int
-    track: Track
-    clips: list[ClipSource]
-    gain_left: float
-    gain_right: float
-    beat: dict[str, object] | None = None  # a beat track: its document, kit and the tempo
+class PlaybackMix:
+    """What the disk worker renders for the engine: the song's mix graph as plain data (the
+    same graph the export renders, so what is heard is what is exported)."""
+
+    tracks: list[dict[str, Any]]
+    buses: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tracks": self.tracks, "buses": self.buses}
 
 
-def playback_plan(studio: Studio, song: Song, leave_out: set[int], slots: int
-                  ) -> list[PlaybackTrack]:
-    """The song's tracks that have something to play (muted and ``leave_out`` tracks aside),
-    one engine playback slot each."""
-    plan: list[PlaybackTrack] = []
-    for track in studio.catalog.tracks(song.id):
-        if track.id in leave_out or track.muted or len(plan) >= slots:
-            continue
-        clips = clip_sources(studio, track)
-        beat = beat_source_spec(studio, song, track)
-        if not clips and beat is None:
-            continue
-        left, right = constant_power_pan(track.pan)
-        gain = 10 ** (track.gain_db / 20)
-        plan.append(PlaybackTrack(len(plan), track, clips, gain * left, gain * right, beat))
-    return plan
+def playback_plan(studio: Studio, song: Song, leave_out: set[int]) -> PlaybackMix | None:
+    """The song's mix as it is in the catalog now, without ``leave_out`` tracks (those being
+    recorded); None when nothing would sound."""
+    from studio.services.render import graph_parts  # render reads clips through this module
+
+    tracks, buses = graph_parts(studio, song, frozenset(leave_out))
+    if not any(t.source for t in tracks):
+        return None
+    return PlaybackMix([track_to_json(t) for t in tracks], buses_to_json(buses))
 
 
 def beat_source_spec(studio: Studio, song: Song, track: Track) -> dict[str, object] | None:
@@ -66,15 +66,14 @@ def clip_sources(studio: Studio, track: Track) -> list[ClipSource]:
     return sources
 
 
-def start_playback(sup: Supervisor, plan: list[PlaybackTrack], epoch: int, start: int,
+def start_playback(sup: Supervisor, plan: PlaybackMix | None, epoch: int, start: int,
                    loop_start: int = 0, loop_end: int = 0, timeout: float = 30.0) -> None:
-    """Have the disk worker prefetch the plan for this epoch, and switch the tracks on."""
-    for item in plan:
-        sup.command(Cmd.TRACK_GAIN, item.slot, x=item.gain_left, y=item.gain_right)
-        sup.command(Cmd.TRACK_ACTIVE, item.slot, 1)
-    if plan:
-        sup.disk({"op": "play", "epoch": epoch, "start": start, "loop_start": loop_start,
-                  "loop_end": loop_end,
-                  "tracks": [{"slot": item.slot, "clips": [clip_to_json(c) for c in item.clips],
-                              "beat": item.beat} for item in plan]})
-        sup.wait_disk("prefetched", timeout=timeout, epoch=epoch)
+    """Have the disk worker prefetch the mix for this epoch, and switch its slot on."""
+    if plan is None:
+        sup.command(Cmd.TRACK_ACTIVE, MIX_SLOT, 0)
+        return
+    sup.command(Cmd.TRACK_GAIN, MIX_SLOT, x=1.0, y=1.0)
+    sup.command(Cmd.TRACK_ACTIVE, MIX_SLOT, 1)
+    sup.disk({"op": "play", "epoch": epoch, "start": start, "loop_start": loop_start,
+              "loop_end": loop_end, "tracks": [{"slot": MIX_SLOT, "graph": plan.to_json()}]})
+    sup.wait_disk("prefetched", timeout=timeout, epoch=epoch)

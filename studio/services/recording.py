@@ -9,6 +9,7 @@ committed "complete" with its frame count and SHA-256, and the marker removed.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -203,6 +204,29 @@ class Recording:
         self.restarted_on: str | None = None
         self.overflowed = 0  # frames the disk worker had no room for (kept as marked silence)
         self.faults_said: set[int] = set()
+        self._stop_asked = threading.Event()
+        self._meters = threading.Lock()  # input_meters() never reads memory being unmapped
+        self._meters_gone = True  # until the engine runs, and again once it is stopping
+
+    # for a screen watching from another thread ------------------------------------------------
+    def stop(self) -> None:
+        """Ask the recording to end now (from any thread): what came in so far becomes the
+        take(s), exactly as when the planned length is reached. Before the engine has started
+        this makes the recording end as soon as it starts, with nothing recorded."""
+        self._stop_asked.set()
+
+    @property
+    def stop_asked(self) -> bool:
+        return self._stop_asked.is_set()
+
+    def input_meters(self) -> list[list[float]]:
+        """The engine's input meters, one row per device input (peak, rms, clip hold, peak
+        max; linear), or an empty list while no engine runs."""
+        with self._meters:
+            sup = self.supervisor
+            if sup is None or sup.memory is None or self._meters_gone:
+                return []
+            return sup.input_meters()
 
     # ------------------------------------------------------------------------------------------
     def run(self) -> RecordResult:
@@ -256,6 +280,8 @@ class Recording:
             low_disk_bytes=disk_warning_bytes(self.samplerate, channels_total),
             stop_disk_bytes=disk_stop_bytes())
         sup.start()
+        with self._meters:
+            self._meters_gone = False
         if req.realtime and sup.realtime and not sup.realtime.get("realtime"):
             # the engine runs, but without real-time priority: say so, in plain words
             self.messages.append(str(sup.realtime.get(language(), "")))
@@ -265,6 +291,8 @@ class Recording:
                 req.after_start()
             return self._record(sup)
         finally:
+            with self._meters:
+                self._meters_gone = True
             sup.stop()
             try:
                 self._audit("record.stop", takes=[r.id for r in self.reports])
@@ -338,7 +366,7 @@ class Recording:
                         loop_start: int, loop_end: int) -> None:
         """Play the song's other tracks while recording: overdub."""
         recording_ids = {t.id for t in self.slots.values()}
-        plan = playback_plan(self.studio, self.song, recording_ids, sup.layout.playback_slots)
+        plan = playback_plan(self.studio, self.song, recording_ids)
         start_playback(sup, plan, epoch, start, loop_start, loop_end)
 
     def _reserve(self, sup: Supervisor, slot: int) -> None:
@@ -377,6 +405,8 @@ class Recording:
             if finished >= expected:
                 break
             if punch_out and rolling and sup.status(Status.SONG_FRAME) >= punch_out:
+                break
+            if self._stop_asked.is_set():
                 break
             if self.progress:
                 self.progress("recording", sup.status_snapshot())

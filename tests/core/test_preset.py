@@ -111,6 +111,27 @@ def test_no_effects_is_allowed() -> None:
         ('colour = "red"\n' + HEADER, "don't know: 'colour'", "kjenner: «colour»"),
         ('effect = "Reverb"\n' + HEADER, "[[effect]] tables", "[[effect]]-tabeller"),
         (HEADER + '[[effect]]\ntype = "Gain"\n' * 17, "at most 16", "høyst 16"),
+        (HEADER + "[[effect]]\ntype = 3\n", "is 3, which we don't know", "er 3, som vi"),
+        (
+            HEADER + '[[effect]]\ntype = "Gain"\ngain_db = [3]\n',
+            "must be a number, not [3]",
+            "være et tall, ikke [3]",
+        ),
+        (
+            HEADER + '[[effect]]\ntype = "Gain"\n[effect.gain_db]\nvalue = 3\n',
+            "must be a number",
+            "være et tall",
+        ),
+        (
+            HEADER + '[[effect]]\ntype = "Reverb"\nroom_size = -inf\n',
+            "ordinary number, not -inf",
+            "vanlig tall, ikke -inf",
+        ),
+        (
+            HEADER + '[[effect]]\ntype = "HighpassFilter"\ncutoff_frequency_hz = 5\n',
+            "between 20 and 20000, but it is 5",
+            "mellom 20 og 20000, men er 5",
+        ),
     ],
 )
 def test_bad_preset_is_explained_in_plain_words(text: str, en_words: str, nb_words: str) -> None:

@@ -18,10 +18,22 @@ from studio.core.beat import parse_beat
 class BeatSource:
     def __init__(self, beat_toml: str, kit: str, samplerate: int,
                  tempo_bpm: float | None = None) -> None:
-        beat = parse_beat(beat_toml, "(beat track)")
+        self.spec: dict[str, object] = {"toml": beat_toml, "kit": kit, "tempo_bpm": tempo_bpm}
+        self.samplerate = samplerate
+        beat = parse_beat(beat_toml, "(beat track)")  # a broken document is found at once
         if tempo_bpm is not None and abs(beat.tempo - tempo_bpm) > 1e-9:
             beat = beat.with_tempo(tempo_bpm)
-        self.renderer = BeatRenderer(beat, open_kit(kit, samplerate), samplerate)
+        self.beat = beat
+        self._renderer: BeatRenderer | None = None
+
+    @property
+    def renderer(self) -> BeatRenderer:
+        """Made when first needed (the kit is synthesised or loaded then), so describing a
+        song's mix for the disk worker costs nothing in the UI process."""
+        if self._renderer is None:
+            self._renderer = BeatRenderer(self.beat, open_kit(str(self.spec["kit"]),
+                                                              self.samplerate), self.samplerate)
+        return self._renderer
 
     @property
     def frames(self) -> int:
@@ -39,3 +51,9 @@ class BeatSource:
 
     def close(self) -> None:
         pass
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, object], samplerate: int) -> BeatSource:
+        tempo = spec.get("tempo_bpm")
+        return cls(str(spec["toml"]), str(spec.get("kit", "synth")), samplerate,
+                   float(tempo) if isinstance(tempo, int | float) else None)
