@@ -376,8 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     from studio.cli.beat_cmd import add_beat_parser
     from studio.cli.import_cmd import add_import_parser
     from studio.cli.kit_cmd import add_kit_parser
-    from studio.cli.mix_cmd import add_mix_parser
     from studio.cli.loudness_cmd import add_loudness_parser
+    from studio.cli.mix_cmd import add_mix_parser
     from studio.cli.people_cmd import add_people_parsers
 
     add_beat_parser(sub, add)

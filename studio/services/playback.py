@@ -14,7 +14,6 @@ from studio.core.song import Song, Track
 from studio.services.studio import Studio
 from studio.services.supervisor import Supervisor
 
-
 MIX_SLOT = 0  # the engine playback slot the song's mix plays through
 
 
