@@ -213,6 +213,7 @@ class Console:
         return self.playing_epoch is not None and not self._sup().device_lost.is_set()
 
     def playhead(self) -> Playhead:
+        """Where the song is (safe from any thread: status reads are guarded)."""
         sup = self._sup()
         rolling = self.rolling()
         frame = self.position
@@ -223,6 +224,6 @@ class Console:
         return Playhead(frame, rolling, frame / self.song.samplerate, bar, beat)
 
     def output_meters(self) -> list[list[float]]:
-        sup = self._sup()
-        assert sup.memory is not None
-        return sup.memory.output_meters.snapshot().tolist()  # type: ignore[no-any-return]
+        """Output meters (safe from any thread; [] once the console is closed)."""
+        sup = self.supervisor
+        return [] if sup is None else sup.output_meters()

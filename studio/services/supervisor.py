@@ -75,6 +75,9 @@ class Supervisor:
         self.settings = settings
         self.run_dir = run_dir
         self._command_lock = threading.Lock()
+        # Reading meters or the playhead from one thread while another unmaps the memory
+        # (stop, restart after a lost device) crashes the process: both sides hold this.
+        self._memory_lock = threading.RLock()
         self.watch_folder = watch_folder
         self.low_disk_bytes = low_disk_bytes
         self.stop_disk_bytes = stop_disk_bytes
@@ -222,9 +225,10 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 self.disk_proc.kill()
         if self.memory is not None:
-            self.memory.close()
-            self.memory.unlink()
-            self.memory = None
+            with self._memory_lock:
+                self.memory.close()
+                self.memory.unlink()
+                self.memory = None
         try:
             if self.engine_log.stat().st_size == 0:
                 self.engine_log.unlink()
@@ -328,9 +332,10 @@ class Supervisor:
         return out
 
     def status(self, index: Status) -> float:
-        if self.memory is None:
-            return 0.0
-        return float(self.memory.status.values[int(index)])
+        with self._memory_lock:
+            if self.memory is None:
+                return 0.0
+            return float(self.memory.status.values[int(index)])
 
     def status_snapshot(self) -> dict[str, float]:
         assert self.memory is not None
@@ -344,8 +349,19 @@ class Supervisor:
         return [float(v) for v in data[:, 0]]
 
     def input_meters(self) -> list[list[float]]:
-        assert self.memory is not None
-        return self.memory.input_meters.snapshot().tolist()  # type: ignore[no-any-return]
+        """The input meters (peak, rms, clip hold, peak max per input), or [] when stopped.
+        Safe from any thread."""
+        with self._memory_lock:
+            if self.memory is None:
+                return []
+            return self.memory.input_meters.snapshot().tolist()  # type: ignore[no-any-return]
+
+    def output_meters(self) -> list[list[float]]:
+        """Like :meth:`input_meters`, for the outputs."""
+        with self._memory_lock:
+            if self.memory is None:
+                return []
+            return self.memory.output_meters.snapshot().tolist()  # type: ignore[no-any-return]
 
 
 __all__ = ["DEVICE_LOST", "EngineSettings", "Event", "Supervisor"]
