@@ -6,7 +6,9 @@
   [--json]``: memory use while recording a long take with many tracks playing;
 - ``studio bench beats [--minutes M] [--runs K] [--tracks N] [--block-seconds S] [--json]``:
   offline render time of an arranged beat (x real time) and the per-block cost of rendering beat
-  tracks live next to reading as many pre-rendered tracks from disk.
+  tracks live next to reading as many pre-rendered tracks from disk;
+- ``studio bench render [--runs N] [--seconds S] [--tracks T] [--json]``: mixing and mastering
+  a song to a 24-bit WAV, next to ffmpeg (two-pass) and sox, with the numpy sum as the floor.
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ def cmd_bench_realtime(args: argparse.Namespace) -> int:
         if not args.json:
             print(text, file=sys.stderr, flush=True)
 
+    load = None
+    if args.with_ui:
+        from studio.tui.bench_load import ScreenLoad
+
+        load = ScreenLoad()
     result = run_realtime_bench(seconds=args.seconds, blocksize=args.blocksize, runs=args.runs,
-                                progress=progress)
+                                progress=progress, load=load)
     if args.json:
         print(json.dumps(result.summary(), ensure_ascii=False))
     else:
@@ -113,6 +120,10 @@ def add_bench_parser(sub: Any, add: AddCommand) -> None:
     p.add_argument("--runs", type=int, default=1,
                    help=h("antall kjøringer; medianen vises (1)",
                           "number of runs; the median is shown (1)"))
+    p.add_argument("--with-ui", action="store_true",
+                   help=h("med den ekte skjermen (nivåmålere, transport) tegnet 30 ganger i "
+                          "sekundet", "with the real screen (meters, transport) drawn 30 "
+                          "times a second"))
 
     p = add("memory", cmd_bench_memory,
             "minnebruk under et langt opptak med mange spor",

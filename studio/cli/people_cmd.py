@@ -335,19 +335,33 @@ def cmd_review_list(args: argparse.Namespace) -> int:
 
 # export, audit, report ----------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
-    from studio.services.export import export_song
+    from studio.services.export import export_song, format_name
 
-    fmt = "wav16" if args.format == "wav" and args.bits == 16 else args.format
+    fmt = f"{args.format}16" if args.format in ("wav", "flac") and args.bits == 16 \
+        else args.format
+    last = [-1]
+
+    def progress(fraction: float) -> None:
+        percent = int(fraction * 100)
+        if not args.json and sys.stderr.isatty() and percent != last[0]:
+            last[0] = percent
+            print(f"\r{percent:3d} %", end="", file=sys.stderr, flush=True)
+
     with _studio() as studio:
         actor = sign_in(args, studio)
-        result = export_song(studio, actor, studio.song(args.song), ExportPurpose(args.purpose),
-                             fmt, Path(args.output) if args.output else None)
-    _out(args, {"path": str(result.path), "purpose": result.purpose.value,
-                "format": result.format, "version": result.version,
-                "seconds": round(result.seconds, 3), "peak": result.peak,
-                "artist": result.artist, "notes": result.notes},
-         "\n".join([Words(nb="Lagret {path} ({s:.1f} s).", en="Saved {path} ({s:.1f} s).").say(
-             path=result.path, s=result.seconds), *result.notes]))
+        try:
+            result = export_song(studio, actor, studio.song(args.song),
+                                 ExportPurpose(args.purpose), fmt,
+                                 Path(args.output) if args.output else None,
+                                 target=args.target, stems=args.stems, progress=progress)
+        finally:
+            if last[0] >= 0:
+                print("\r     \r", end="", file=sys.stderr, flush=True)
+    saved = Words(nb="Lagret {path} ({format}).", en="Saved {path} ({format}).").say(
+        path=result.path, format=format_name(result.format))
+    lines = [saved, *(result.report.lines() if result.report is not None else []),
+             *result.notes]
+    _out(args, result.to_json(), "\n".join(lines))
     return 0
 
 
@@ -502,8 +516,19 @@ def add_people_parsers(sub: Any, add: AddCommand, song_sub: Any) -> None:
     p.add_argument("song")
     p.add_argument("--purpose", required=True, choices=[x.value for x in ExportPurpose])
     p.add_argument("--format", default="wav", choices=["wav", "flac", "mp3", "ogg"])
-    p.add_argument("--bits", type=int, default=24, choices=[16, 24])
-    p.add_argument("-o", "--output")
+    p.add_argument("--bits", type=int, default=24, choices=[16, 24],
+                   help=h("for wav og flac (24)", "for wav and flac (24)"))
+    p.add_argument("-o", "--output",
+                   help=h("filen (med --stems: en ny mappe)",
+                          "the file (with --stems: a new folder)"))
+    p.add_argument("--target", metavar="PRESET",
+                   help=h("mastring: streaming, loud, podcast eller none (standard: streaming "
+                          "for public og member-copy, none for internal)",
+                          "mastering: streaming, loud, podcast or none (default: streaming "
+                          "for public and member-copy, none for internal)"))
+    p.add_argument("--stems", action="store_true",
+                   help=h("én fil per spor, umastret, i en mappe",
+                          "one file per track, unmastered, into a folder"))
 
     audit = sub.add_parser("audit", help=h("loggen", "the audit log"))
     asub = audit.add_subparsers(dest="audit_command", required=True)
