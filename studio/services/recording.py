@@ -219,6 +219,11 @@ class Recording:
     def stop_asked(self) -> bool:
         return self._stop_asked.is_set()
 
+    def song_seconds(self) -> float:
+        """Where the song is now, in seconds (0 while no engine runs). Safe from any thread."""
+        sup = self.supervisor
+        return 0.0 if sup is None else sup.status(Status.SONG_FRAME) / self.samplerate
+
     def input_meters(self) -> list[list[float]]:
         """The engine's input meters, one row per device input (peak, rms, clip hold, peak
         max; linear), or an empty list while no engine runs."""

@@ -46,7 +46,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +109,12 @@ PHASE_PREPARE = Words(
     nb="Lager {tracks} spor med testlyd, {seconds:.0f} s hvert …",
     en="Making {tracks} tracks of test audio, {seconds:.0f} s each …",
 )
+NOTE_SCREEN = Words(
+    nb="Skjermen (ekte nivåmålere og transportlinje) ble tegnet {fps:.1f} ganger i sekundet "
+       "mens motoren ble målt.",
+    en="The screen (the real level meters and transport line) was drawn {fps:.1f} times a "
+       "second while the engine was measured.",
+)
 PHASE_SERVER = Words(
     nb="Kjøring {run}/{runs}: starter JACK (dummy, {rate} Hz, periode {period}) …",
     en="Run {run}/{runs}: starting JACK (dummy, {rate} Hz, period {period}) …",
@@ -141,12 +147,14 @@ class LoadCounts:
     python_rounds: int = 0
     c_calls: int = 0
     gc_collections: int = 0
+    frames_drawn: int = 0  # screens the real UI drew (--with-ui)
 
     def __sub__(self, other: LoadCounts) -> LoadCounts:
         return LoadCounts(
             self.python_rounds - other.python_rounds,
             self.c_calls - other.c_calls,
             self.gc_collections - other.gc_collections,
+            self.frames_drawn - other.frames_drawn,
         )
 
     def to_json(self) -> dict[str, int]:
@@ -154,10 +162,11 @@ class LoadCounts:
             "python_rounds": self.python_rounds,
             "c_calls": self.c_calls,
             "gc_collections": self.gc_collections,
+            "frames_drawn": self.frames_drawn,
         }
 
 
-def _gc_collections() -> int:
+def gc_collections() -> int:
     return sum(int(s.get("collections", 0)) for s in gc.get_stats())
 
 
@@ -183,7 +192,7 @@ class UiLoad:
         self._threads: list[threading.Thread] = []
         self._python_rounds = 0
         self._c_calls = 0
-        self._gc_base = _gc_collections()
+        self._gc_base = gc_collections()
         self._tasks: list[Callable[[], object]] = []
 
     def _prepare(self) -> None:
@@ -242,7 +251,10 @@ class UiLoad:
         self._threads = []
 
     def counts(self) -> LoadCounts:
-        return LoadCounts(self._python_rounds, self._c_calls, _gc_collections() - self._gc_base)
+        return LoadCounts(self._python_rounds, self._c_calls, gc_collections() - self._gc_base)
+
+    def attach(self, source: Any) -> None:
+        """Nothing to watch: this load does not look at the engine."""
 
     def _python_work(self) -> None:
         rng = random.Random(self.seed + 1)
@@ -410,7 +422,7 @@ def _loop_to_itself(server: JackServer, outs: list[str], ins: list[str]) -> None
 
 
 def _engine_run(server: JackServer, studio: Studio, song: str, seconds: float,
-                load: UiLoad) -> EngineRun:
+                load: BenchLoad) -> EngineRun:
     window = _Window()
     recording: Recording | None = None
 
@@ -419,6 +431,7 @@ def _engine_run(server: JackServer, studio: Studio, song: str, seconds: float,
         server.wait_for_port("PortAudio:in_1", timeout=10.0)
         _loop_to_itself(server, ["PortAudio:out_0", "PortAudio:out_1"],
                         ["PortAudio:in_0", "PortAudio:in_1"])
+        load.attach(recording)
         load.start()
 
     def progress(_: str, status: dict[str, float]) -> None:
@@ -497,7 +510,7 @@ def _take_roundtrip(take: TakeReport, frames_per_beat: float, period: int) -> in
                            max_lag=MAX_LAG_PERIODS * period)
 
 
-def _reference_run(server: JackServer, seconds: float, load: UiLoad) -> ReferenceRun:
+def _reference_run(server: JackServer, seconds: float, load: BenchLoad) -> ReferenceRun:
     before = set(server.ports())
     proc = server.start_client(["jack_thru"])
     try:
@@ -512,6 +525,7 @@ def _reference_run(server: JackServer, seconds: float, load: UiLoad) -> Referenc
                 raise StudioError(REFERENCE_PORTS_MISSING)
             time.sleep(0.05)
         _loop_to_itself(server, outs[:2], ins[:2])
+        load.attach(None)  # the same screen work, with nothing of ours to watch
         load.start()
         try:
             time.sleep(SETTLE_S)
@@ -546,6 +560,7 @@ class RealtimeBenchResult:
     blocksize: int
     samplerate: int
     runs: list[RunResult]
+    with_ui: bool = False  # the real screen was the UI process's load
 
     def summary(self) -> dict[str, object]:
         """The figures ``--json`` prints: medians over the runs; callback time as fractions."""
@@ -565,6 +580,8 @@ class RealtimeBenchResult:
             "reference_roundtrip_frames": (
                 plain_number(median(reference_rt)) if reference_rt else None
             ),
+            "screen_fps": _rounded(median(r.engine.load.frames_drawn / max(r.engine.seconds, 1e-9)
+                                          for r in self.runs)) if self.with_ui else None,
         }
 
 
@@ -603,9 +620,21 @@ def _start_server(blocksize: int) -> JackServer:
         return JackServer(samplerate=SAMPLERATE, period=blocksize, realtime=False).start()
 
 
+class BenchLoad(Protocol):
+    """What keeps the UI process busy during a run: :class:`UiLoad`, or the real screen
+    (``studio.tui.bench_load``), which also watches the engine under test via :meth:`attach`."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def counts(self) -> LoadCounts: ...
+    def attach(self, source: Any) -> None: ...
+
+
 def run_realtime_bench(seconds: float = 60.0, blocksize: int = 128, runs: int = 1,
-                       progress: Progress | None = None) -> RealtimeBenchResult:
-    """Run the benchmark ``runs`` times (see the module docstring); nothing is left behind."""
+                       progress: Progress | None = None, load: BenchLoad | None = None
+                       ) -> RealtimeBenchResult:
+    """Run the benchmark ``runs`` times (see the module docstring); nothing is left behind.
+    ``load`` is what the UI process does meanwhile (default: :class:`UiLoad`)."""
     check_options(seconds, blocksize, runs)
     check_jack()
 
@@ -614,7 +643,7 @@ def run_realtime_bench(seconds: float = 60.0, blocksize: int = 128, runs: int = 
             progress(words.say(None, **values))
 
     results: list[RunResult] = []
-    load = UiLoad()
+    load = load if load is not None else UiLoad()
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as home:
         with Studio(StudioPaths(Path(home))) as studio:
             length = seconds + 10.0
@@ -644,7 +673,8 @@ def run_realtime_bench(seconds: float = 60.0, blocksize: int = 128, runs: int = 
                 finally:
                     load.stop()
                     server.stop()
-    return RealtimeBenchResult(seconds, blocksize, SAMPLERATE, results)
+    return RealtimeBenchResult(seconds, blocksize, SAMPLERATE, results,
+                               with_ui=not isinstance(load, UiLoad))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,10 +689,16 @@ TITLE = Words(
 )
 WORKLOAD = Words(
     nb="Studioet: 2 innganger gjennom «{preset}», {tracks} spor spiller fra disk, klikk på, "
-    "opptak; UI-prosessen travel (Python-arbeid, lange C-kall, søppeltømming).",
+    "opptak; {ui}.",
     en="The studio: 2 inputs through “{preset}”, {tracks} tracks playing from disk, click on, "
-    "recording; the UI process kept busy (Python work, long C calls, garbage collection).",
+    "recording; {ui}.",
 )
+UI_BUSY = Words(nb="UI-prosessen travel (Python-arbeid, lange C-kall, søppeltømming)",
+                en="the UI process kept busy (Python work, long C calls, garbage collection)")
+UI_SCREEN = Words(nb="den ekte skjermen tegnes i UI-prosessen (nivåmålere og transport, 30 "
+                     "ganger i sekundet)",
+                  en="the real screen drawn in the UI process (level meters and transport, 30 "
+                     "times a second)")
 HEAD_WHAT = Words(nb="", en="")
 HEAD_STUDIO = Words(nb="studioet", en="studio")
 HEAD_REFERENCE = Words(nb="jack_thru (C)", en="jack_thru (C)")
@@ -736,7 +772,8 @@ def format_realtime_report(result: RealtimeBenchResult) -> str:
     lines = [
         TITLE.say(rate=result.samplerate, period=result.blocksize, ms=period_ms,
                   seconds=result.seconds, runs=len(runs)),
-        WORKLOAD.say(preset=MONITOR_PRESET, tracks=TRACKS),
+        WORKLOAD.say(preset=MONITOR_PRESET, tracks=TRACKS,
+                     ui=UI_SCREEN if result.with_ui else UI_BUSY),
         "",
     ]
     xruns, ref_xruns = s["xruns"], s["reference_xruns"]
@@ -799,5 +836,7 @@ def format_realtime_report(result: RealtimeBenchResult) -> str:
         gc=plain_number(median(r.engine.load.gc_collections for r in runs)),
         gc_ref=plain_number(median(r.reference.load.gc_collections for r in runs)),
     ))
+    if result.with_ui:
+        lines.append(NOTE_SCREEN.say(fps=s["screen_fps"]))
     lines.append(NOTE_CALLBACKS.say(count=sum(len(r.engine.callback_s) for r in runs)))
     return "\n".join(lines)
