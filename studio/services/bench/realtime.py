@@ -568,7 +568,7 @@ class RealtimeBenchResult:
         engine_rt = [r.engine.roundtrip_frames for r in self.runs
                      if r.engine.roundtrip_frames is not None]
         reference_rt = [r.iodelay_frames for r in self.runs if r.iodelay_frames is not None]
-        return {
+        figures: dict[str, object] = {
             "seconds": plain_number(float(self.seconds)),
             "blocksize": self.blocksize,
             "xruns": plain_number(median(r.engine.xruns for r in self.runs)),
@@ -580,9 +580,11 @@ class RealtimeBenchResult:
             "reference_roundtrip_frames": (
                 plain_number(median(reference_rt)) if reference_rt else None
             ),
-            "screen_fps": _rounded(median(r.engine.load.frames_drawn / max(r.engine.seconds, 1e-9)
-                                          for r in self.runs)) if self.with_ui else None,
         }
+        if self.with_ui:  # only with --with-ui: the plain run's keys stay as they are
+            figures["screen_fps"] = _rounded(median(
+                r.engine.load.frames_drawn / max(r.engine.seconds, 1e-9) for r in self.runs))
+        return figures
 
 
 def _rounded(value: float) -> float | None:
