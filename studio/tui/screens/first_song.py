@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -35,7 +34,6 @@ from studio.core.song import Song
 from studio.services import consent, library, people
 from studio.services.console import Console
 from studio.services.export import ExportResult, export_song
-from studio.services.importing import import_audio
 from studio.services.recording import RecordRequest, RecordResult, TrackInput
 from studio.services.release import ask_gate
 from studio.services.waveform import Waveform, take_waveform
@@ -101,9 +99,6 @@ MAKING_BEAT = Words(nb="Lager sangen og beaten …", en="Making the song and the
 BEAT_READY = Words(nb="Sangen «{song}» er laget med beaten «{beat}».",
                    en="The song “{song}” is made with the beat “{beat}”.")
 SONG_NAME = Words(nb="Første sang – {alias}", en="First song – {alias}")
-# Rendered to audio (exports play clips; the beat service's editable "beat" track is not in an
-# export yet), so the track has a name of its own and the Beat screen can add an editable beat.
-BEAT_TRACK = Words(nb="beat (lyd)", en="beat (audio)")
 # lyrics
 LYRICS_HELP = Words(nb="Skriv eller lim inn teksten. Den lagres når du går videre.",
                     en="Write or paste the lyrics. They are saved when you go on.")
@@ -448,16 +443,10 @@ class FirstSongScreen(StudioScreen):
         def job() -> Song:
             song = self._new_song(member.alias, tempo)
             song = people.set_artist(app.studio, actor, song, member.alias)
-            if beat is not None:
-                from studio.services.beats import render_beat
+            if beat is not None:  # an editable beat track, played and exported like any track
+                from studio.services.beats import new_song_beat
 
-                wav = Path(app.studio.paths.run_dir) / f"first-song-beat-{song.id}.wav"
-                try:
-                    render_beat(beat, wav, bars=BEAT_BARS, tempo=tempo,
-                                samplerate=song.samplerate)
-                    import_audio(app.studio, song.name, wav, BEAT_TRACK.say(), actor=actor)
-                finally:
-                    wav.unlink(missing_ok=True)
+                new_song_beat(app.studio, actor, song, beat)
             return app.studio.song(song.name)
 
         def done(song: Song) -> None:
