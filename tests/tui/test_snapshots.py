@@ -42,6 +42,9 @@ async def member_here(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+SIZES = [(80, 24), (120, 40)]  # the smallest terminal we promise, and a roomy one
+
+
 def test_start_signed_out(world: World, snap_compare: SnapCompare) -> None:
     assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=settle)
 
@@ -88,17 +91,21 @@ def test_record_120x40(world: World, snap_compare: SnapCompare) -> None:
                         run_before=record_screen(world))
 
 
-def test_library(world: World, snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_library(world: World, snap_compare: SnapCompare,
+                 size: tuple[int, int]) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
         await as_leader(pilot)
         await pilot.press("b")
         await settle(pilot)
 
     review.submit(world.studio, world.leader, world.song)
-    assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=steps)
+    assert snap_compare(world.app(scan=False), terminal_size=size, run_before=steps)
 
 
-def test_review(world: World, snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_review(world: World, snap_compare: SnapCompare,
+                size: tuple[int, int]) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await sign_in_as(pilot, "Thea")
@@ -106,10 +113,12 @@ def test_review(world: World, snap_compare: SnapCompare) -> None:
         await settle(pilot)
 
     review.submit(world.studio, world.leader, world.studio.song("Nordlys"))
-    assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=steps)
+    assert snap_compare(world.app(scan=False), terminal_size=size, run_before=steps)
 
 
-def test_export(world: World, snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_export(world: World, snap_compare: SnapCompare,
+                size: tuple[int, int]) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await sign_in_as(pilot, "Thea")
@@ -117,28 +126,34 @@ def test_export(world: World, snap_compare: SnapCompare) -> None:
         pilot.app.push_screen(ExportScreen())
         await settle(pilot)
 
-    assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=steps)
+    assert snap_compare(world.app(scan=False), terminal_size=size, run_before=steps)
 
 
-def test_settings(world: World, snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_settings(world: World, snap_compare: SnapCompare,
+                  size: tuple[int, int]) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
         await as_leader(pilot)
         await pilot.press("s")
         await settle(pilot)
 
-    assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=steps)
+    assert snap_compare(world.app(scan=False), terminal_size=size, run_before=steps)
 
 
-def test_help(world: World, snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_help(world: World, snap_compare: SnapCompare,
+              size: tuple[int, int]) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
         await record_screen(world)(pilot)
         await pilot.press("f1")
         await settle(pilot)
 
-    assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=steps)
+    assert snap_compare(world.app(scan=False), terminal_size=size, run_before=steps)
 
 
-def test_first_song_consent_step(world: World, snap_compare: SnapCompare) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_first_song_consent_step(world: World, snap_compare: SnapCompare,
+                                 size: tuple[int, int]) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
         await as_leader(pilot)
         await pilot.click("#new-member")
@@ -147,4 +162,4 @@ def test_first_song_consent_step(world: World, snap_compare: SnapCompare) -> Non
         pilot.app.push_screen(FirstSongScreen())
         await settle(pilot)
 
-    assert snap_compare(world.app(scan=False), terminal_size=(80, 24), run_before=steps)
+    assert snap_compare(world.app(scan=False), terminal_size=size, run_before=steps)
