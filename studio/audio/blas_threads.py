@@ -14,6 +14,16 @@ process (found in ``/proc/self/maps``, called by the C functions OpenBLAS export
 thread, and puts the old count back afterwards. Where none is found (another BLAS, another
 system) it does nothing. Setting ``OPENBLAS_NUM_THREADS=1`` before numpy is imported does the
 same for the whole process.
+
+:func:`keep_freed_memory` is the other process setting a render wants: glibc's ``malloc`` gives
+every array over its mmap threshold (128 KiB at first, raised as such arrays are freed) fresh
+pages from the kernel, and hands freed heap memory back once more than twice that lies unused
+at the top, so a render that allocates and frees blocks of a few hundred KiB (pedalboard's
+output, libsndfile's reads, the meters' temporaries) keeps faulting in new zeroed pages.
+Measured on the ``studio bench render`` job: 371 000 page faults and 8.0 s CPU (0.96 s of it in
+the kernel); with arrays up to 32 MiB taken from the heap and up to 128 MiB of freed heap kept,
+41 000 faults and 7.1 s CPU, the same samples. It is set once per process (glibc only; elsewhere
+nothing happens) and stays: a process that has rendered once will render again.
 """
 
 from __future__ import annotations
@@ -25,12 +35,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["blas_libraries", "single_blas_thread"]
+__all__ = ["blas_libraries", "keep_freed_memory", "single_blas_thread"]
 
 _PREFIXES = ("openblas", "scipy_openblas", "scipy_openblas64_", "openblas64_")
 _SUFFIXES = ("", "64_", "_64_")
 
+_M_TRIM_THRESHOLD = -1  # mallopt parameters (glibc's malloc.h)
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's own ceiling for its dynamic threshold
+TRIM_THRESHOLD_BYTES = 128 << 20
+
 _lock = threading.Lock()
+_memory_kept: bool | None = None
 _depth = 0
 _saved: list[tuple[Callable[[int], None], int]] = []
 
@@ -91,3 +107,27 @@ def single_blas_thread() -> Iterator[None]:
                 for put, count in _saved:
                     put(count)
                 _saved.clear()
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's ``malloc`` reuse freed memory for the render's block-sized arrays instead
+    of asking the kernel for new pages each time (see the module docstring). Returns whether
+    the setting is in force; asking again does nothing more."""
+    global _memory_kept
+    with _lock:
+        if _memory_kept is None:
+            _memory_kept = _set_malloc_thresholds()
+        return _memory_kept
+
+
+def _set_malloc_thresholds() -> bool:
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.restype = ctypes.c_int
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    # the trim threshold first: mallopt returns 1 on success
+    return bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+                and mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))

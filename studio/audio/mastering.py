@@ -94,7 +94,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
-from studio.audio.blas_threads import single_blas_thread
+from studio.audio.blas_threads import keep_freed_memory, single_blas_thread
 from studio.audio.effects import MonitorChain
 from studio.audio.loudness import (
     LoudnessMeter,
@@ -652,7 +652,9 @@ def master_offline(blocks: Iterable[Audio], frames: int, samplerate: int, preset
     """Master ``frames`` frames of ``blocks`` (the mix, any block sizes) with ``preset`` into
     ``sink`` (see the module docstring). Raises :class:`Cancelled` when ``cancel`` is set;
     the sink may then hold a partial result, which the caller throws away. OpenBLAS runs on
-    one thread meanwhile (:mod:`studio.audio.blas_threads`), rendering ``blocks`` included."""
+    one thread meanwhile, rendering ``blocks`` included, and freed memory is reused rather than
+    handed back to the kernel (:mod:`studio.audio.blas_threads`)."""
+    keep_freed_memory()
     with single_blas_thread():
         return _master_offline(blocks, frames, samplerate, preset, sink, channels, temp_dir,
                                block, _Run(progress, cancel))
@@ -877,8 +879,12 @@ def _limit_pass(shape: _Shape, audio: IO[bytes], peaks: IO[bytes], gain_db: floa
                         input_gain_db=shape.input_gain_db, gain_db=gain_db, max_frames=block,
                         margin_db=margin)
     skip = chain.latency_frames
+    writer: _Worker | None = None
     if sink is not None:
         sink.restart()
+        # the file is written on a thread of its own (libsndfile's conversion to the file's
+        # format releases the GIL), overlapping the limiter and the meter
+        writer = _Worker(sink.write, "master-writer")
     audio.seek(0)
     peaks.seek(0)
 
@@ -890,12 +896,18 @@ def _limit_pass(shape: _Shape, audio: IO[bytes], peaks: IO[bytes], gain_db: floa
             skip -= dropped
         if out.shape[0]:
             meter.feed(out)
-            if sink is not None:
-                sink.write(out)
+            if writer is not None:
+                writer.feed(out)
 
-    for start in range(0, total, block):
-        run.step(fraction)
-        n = min(block, total - start)
-        emit(chain.limit(_read(audio, n, channels), _read_peaks(peaks, n)))
-    emit(chain.flush(_read_peaks(peaks, chain.latency_frames)))
+    try:
+        for start in range(0, total, block):
+            run.step(fraction)
+            n = min(block, total - start)
+            emit(chain.limit(_read(audio, n, channels), _read_peaks(peaks, n)))
+        emit(chain.flush(_read_peaks(peaks, chain.latency_frames)))
+        if writer is not None:
+            writer.finish()
+    finally:
+        if writer is not None:
+            writer.close()
     return chain
