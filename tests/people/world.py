@@ -3,6 +3,7 @@ leader, a therapist, two members with a song each, and a manual clock (no sleepi
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,7 +51,9 @@ class World:
 
 
 def add_take(studio: Studio, song: Song, track_name: str, seconds: float = 0.5,
-             freq: float = 220.0) -> Take:
+             freq: float = 220.0, use: bool = True) -> Take:
+    """A finished take of a sine tone on ``track_name``, placed at the song's start when
+    ``use`` (else only in the track's list of takes)."""
     track = studio.catalog.ensure_track(song.id, track_name)
     path = studio.paths.new_take_path(song.id, track_name)
     take = studio.catalog.begin_take(song.id, track.id, studio.paths.relative(path), SR, 1,
@@ -58,12 +61,11 @@ def add_take(studio: Studio, song: Song, track_name: str, seconds: float = 0.5,
     n = int(seconds * SR)
     audio = (0.25 * np.sin(np.arange(n) * 2 * np.pi * freq / SR)).astype(np.float32)
     sf.write(path, audio.reshape(-1, 1), SR, subtype="PCM_24")
-    import hashlib
-
     done = studio.catalog.finish_take(take.id, frames=n,
                                       sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
                                       song_position_frames=0, gaps=())
-    studio.catalog.add_clip(track.id, take.id, 0, 0, n)
+    if use:
+        studio.catalog.add_clip(track.id, take.id, 0, 0, n)
     return done
 
 

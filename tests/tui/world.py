@@ -5,27 +5,25 @@ practice device (no audio hardware needed)."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
 from textual.pilot import Pilot
 
 from studio.core.consent import Purpose
 from studio.core.i18n import Language
 from studio.core.people import Actor, Member, Role
-from studio.core.song import Song, Take
+from studio.core.song import Song
 from studio.services import consent, people
 from studio.services.access import sign_in
 from studio.services.studio import Studio
 from studio.store.layout import StudioPaths
 from studio.tui.app import StudioApp
 from studio.tui.prefs import Prefs
+from tests.people.world import add_take
 
 os.environ["STUDIO_FAST_HASH"] = "1"  # Argon2id with cheap parameters: tests sign in a lot
 SR = 48000
@@ -70,23 +68,6 @@ class World:
         prefs = Prefs(language=lang, device="practice", lock_seconds=lock_seconds, dark=dark)
         return StudioApp(self.studio, prefs=prefs, prefs_path=None, sound=sound,
                          clock=idle or IdleTime(), scan_devices=scan)
-
-
-def add_take(studio: Studio, song: Song, track_name: str, seconds: float = 0.5,
-             freq: float = 220.0, use: bool = True) -> Take:
-    track = studio.catalog.ensure_track(song.id, track_name)
-    path = studio.paths.new_take_path(song.id, track_name)
-    take = studio.catalog.begin_take(song.id, track.id, studio.paths.relative(path), SR, 1,
-                                     device="test", latency_frames=0)
-    n = int(seconds * SR)
-    audio = (0.25 * np.sin(np.arange(n) * 2 * np.pi * freq / SR)).astype(np.float32)
-    sf.write(path, audio.reshape(-1, 1), SR, subtype="PCM_24")
-    done = studio.catalog.finish_take(take.id, frames=n,
-                                      sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                                      song_position_frames=0, gaps=())
-    if use:
-        studio.catalog.add_clip(track.id, take.id, 0, 0, n)
-    return done
 
 
 def make_world(home: Path, *, keep_consent: bool = True) -> World:
