@@ -46,13 +46,20 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.core.i18n import StudioError, Words
-from studio.core.preset import EFFECTS, EffectStep, ParamRange, Preset, presets_folder
+from studio.core.preset import (
+    EFFECTS,
+    EffectStep,
+    HeaderWords,
+    ParamRange,
+    Preset,
+    presets_folder,
+    read_header,
+)
 
 __all__ = [
     "INTEGRATED_RANGE",
@@ -205,16 +212,10 @@ _NO_FOLDER = Words(
 )
 
 
+_HEADER = HeaderWords(_CANNOT_READ, _MISSING, _UNKNOWN_KEY, _NOT_TEXT, _WRONG_KIND)
+
+
 # --- parsing ---------------------------------------------------------------------------------
-
-
-def _text(table: Mapping[str, object], key: str, source: str, where: str = "") -> str:
-    if key not in table:
-        raise StudioError(_MISSING, file=source, key=where + key)
-    value = table[key]
-    if not isinstance(value, str) or not value.strip():
-        raise StudioError(_NOT_TEXT, file=source, key=where + key)
-    return value.strip()
 
 
 def _number(value: object, key: str, span: ParamRange, source: str) -> float:
@@ -272,27 +273,7 @@ def _step(raw: object, index: int, source: str) -> EffectStep:
 
 def parse_master_preset(text: str, source: str) -> MasterPreset:
     """Read one mastering preset from TOML text; ``source`` names the file in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise StudioError(_CANNOT_READ, file=source, detail=str(error)) from None
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise StudioError(_UNKNOWN_KEY, file=source, key=key, allowed=", ".join(_TOP_KEYS))
-    name = _text(data, "name", source)
-    kind = data.get("kind")
-    if kind is None:
-        raise StudioError(_MISSING, file=source, key="kind")
-    if kind != "master":
-        raise StudioError(_WRONG_KIND, file=source, value=kind)
-    words_table = data.get("words")
-    if not isinstance(words_table, dict):
-        raise StudioError(_MISSING, file=source, key="words")
-    for key in words_table:
-        if key not in ("nb", "en"):
-            raise StudioError(_UNKNOWN_KEY, file=source, key=f"words.{key}", allowed="nb, en")
-    words = Words(nb=_text(words_table, "nb", source, "words."),
-                  en=_text(words_table, "en", source, "words."))
+    data, name, words = read_header(text, source, "master", _TOP_KEYS, _HEADER)
     target_values = _table(data, "target", source)
     input_values = _table(data, "input", source)
     limiter_values = _table(data, "limiter", source)

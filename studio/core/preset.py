@@ -213,13 +213,59 @@ _NO_FOLDER = Words(
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def _text(table: Mapping[str, object], key: str, source: str, where: str = "") -> str:
+@dataclass(frozen=True)
+class HeaderWords:
+    """What a preset file's header errors say: each kind of preset names itself."""
+
+    cannot_read: Words
+    missing: Words
+    unknown_key: Words
+    not_text: Words
+    wrong_kind: Words
+
+
+EFFECT_HEADER = HeaderWords(_CANNOT_READ, _MISSING, _UNKNOWN_KEY, _NOT_TEXT, _WRONG_KIND)
+
+
+def text_value(table: Mapping[str, object], key: str, source: str, said: HeaderWords,
+               where: str = "") -> str:
+    """A non-empty text setting, trimmed."""
     if key not in table:
-        raise StudioError(_MISSING, file=source, key=where + key)
+        raise StudioError(said.missing, file=source, key=where + key)
     value = table[key]
     if not isinstance(value, str) or not value.strip():
-        raise StudioError(_NOT_TEXT, file=source, key=where + key)
+        raise StudioError(said.not_text, file=source, key=where + key)
     return value.strip()
+
+
+def read_header(text: str, source: str, kind: str, top_keys: tuple[str, ...],
+                said: HeaderWords) -> tuple[dict[str, object], str, Words]:
+    """Parse a preset file's TOML and check what every preset has: only known top-level keys,
+    a ``name``, the right ``kind``, and ``[words]`` in both languages. Returns the data, the
+    name and the words."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise StudioError(said.cannot_read, file=source, detail=str(error)) from None
+    for key in data:
+        if key not in top_keys:
+            raise StudioError(said.unknown_key, file=source, key=key, allowed=", ".join(top_keys))
+    name = text_value(data, "name", source, said)
+    found = data.get("kind")
+    if found is None:
+        raise StudioError(said.missing, file=source, key="kind")
+    if found != kind:
+        raise StudioError(said.wrong_kind, file=source, value=found)
+    words_table = data.get("words")
+    if not isinstance(words_table, dict):
+        raise StudioError(said.missing, file=source, key="words")
+    for key in words_table:
+        if key not in ("nb", "en"):
+            raise StudioError(said.unknown_key, file=source, key=f"words.{key}",
+                              allowed="nb, en")
+    words = Words(nb=text_value(words_table, "nb", source, said, "words."),
+                  en=text_value(words_table, "en", source, said, "words."))
+    return data, name, words
 
 
 def _step(raw: object, index: int, source: str) -> EffectStep:
@@ -255,29 +301,7 @@ def _step(raw: object, index: int, source: str) -> EffectStep:
 
 def parse_preset(text: str, source: str) -> Preset:
     """Read one preset from TOML text; ``source`` names the file in error messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise StudioError(_CANNOT_READ, file=source, detail=str(error)) from None
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise StudioError(_UNKNOWN_KEY, file=source, key=key, allowed=", ".join(_TOP_KEYS))
-    name = _text(data, "name", source)
-    kind = data.get("kind")
-    if kind is None:
-        raise StudioError(_MISSING, file=source, key="kind")
-    if kind != "effect":
-        raise StudioError(_WRONG_KIND, file=source, value=kind)
-    words_table = data.get("words")
-    if not isinstance(words_table, dict):
-        raise StudioError(_MISSING, file=source, key="words")
-    for key in words_table:
-        if key not in ("nb", "en"):
-            raise StudioError(_UNKNOWN_KEY, file=source, key=f"words.{key}", allowed="nb, en")
-    words = Words(
-        nb=_text(words_table, "nb", source, "words."),
-        en=_text(words_table, "en", source, "words."),
-    )
+    data, name, words = read_header(text, source, "effect", _TOP_KEYS, EFFECT_HEADER)
     raw_effects = data.get("effect", [])
     if not isinstance(raw_effects, list):
         raise StudioError(_NOT_EFFECT_LIST, file=source)
