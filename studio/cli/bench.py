@@ -26,12 +26,23 @@ __all__ = ["add_bench_parser", "cmd_bench_beats", "cmd_bench_memory", "cmd_bench
 AddCommand = Callable[..., argparse.ArgumentParser]
 
 
-def cmd_bench_realtime(args: argparse.Namespace) -> int:
-    from studio.services.bench.realtime import format_realtime_report, run_realtime_bench
+def _progress(args: argparse.Namespace) -> Callable[[str], None]:
+    """Progress lines go to stderr, and not at all with --json."""
 
-    def progress(text: str) -> None:
+    def say(text: str) -> None:
         if not args.json:
             print(text, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _report(args: argparse.Namespace, summary: object, text: Callable[[], str]) -> int:
+    print(json.dumps(summary, ensure_ascii=False) if args.json else text())
+    return 0
+
+
+def cmd_bench_realtime(args: argparse.Namespace) -> int:
+    from studio.services.bench.realtime import format_realtime_report, run_realtime_bench
 
     load = None
     if args.with_ui:
@@ -39,12 +50,8 @@ def cmd_bench_realtime(args: argparse.Namespace) -> int:
 
         load = ScreenLoad()
     result = run_realtime_bench(seconds=args.seconds, blocksize=args.blocksize, runs=args.runs,
-                                progress=progress, load=load)
-    if args.json:
-        print(json.dumps(result.summary(), ensure_ascii=False))
-    else:
-        print(format_realtime_report(result))
-    return 0
+                                progress=_progress(args), load=load)
+    return _report(args, result.summary(), lambda: format_realtime_report(result))
 
 
 def cmd_bench_memory(args: argparse.Namespace) -> int:
@@ -59,44 +66,24 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
         track_seconds=args.track_minutes * 60.0,
         speed=args.speed,
     )
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        print(format_memory_report(result))
-    return 0
+    return _report(args, result, lambda: format_memory_report(result))
 
 
 def cmd_bench_beats(args: argparse.Namespace) -> int:
     from studio.services.bench.beats import format_beats_report, run_beats_bench
 
-    def progress(text: str) -> None:
-        if not args.json:
-            print(text, file=sys.stderr, flush=True)
-
     result = run_beats_bench(minutes=args.minutes, runs=args.runs, tracks=args.tracks,
                              block_seconds=args.block_seconds, beat=args.beat,
-                             progress=progress)
-    if args.json:
-        print(json.dumps(result.summary(), ensure_ascii=False))
-    else:
-        print(format_beats_report(result))
-    return 0
+                             progress=_progress(args))
+    return _report(args, result.summary(), lambda: format_beats_report(result))
 
 
 def cmd_bench_render(args: argparse.Namespace) -> int:
     from studio.services.bench.render import format_render_report, run_render_bench
 
-    def progress(text: str) -> None:
-        if not args.json:
-            print(text, file=sys.stderr, flush=True)
-
     result = run_render_bench(tracks=args.tracks, seconds=args.seconds, runs=args.runs,
-                              progress=progress)
-    if args.json:
-        print(json.dumps(result.summary(), ensure_ascii=False))
-    else:
-        print(format_render_report(result))
-    return 0
+                              progress=_progress(args))
+    return _report(args, result.summary(), lambda: format_render_report(result))
 
 
 def add_bench_parser(sub: Any, add: AddCommand) -> None:
