@@ -21,6 +21,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,13 +392,24 @@ class LatestValues:
     def end_write_rt(self) -> None:
         self.seq[0] = int(self.seq[0]) + 1
 
-    def snapshot(self, tries: int = 100) -> np.ndarray:
+    def snapshot(self, spins: int = 100, patience_s: float = 0.05) -> np.ndarray:
+        """The values as one write left them. A writer descheduled in the middle of a write
+        (no real-time priority, a loaded machine) is waited for, yielding the CPU, for up to
+        `patience_s`; only a writer that died mid-write gets a best-effort copy back."""
         copy = self.values.copy()
-        for _ in range(tries):
-            before = int(self.seq[0])
-            if before % 2:
-                continue
-            copy[...] = self.values
-            if int(self.seq[0]) == before:
+        deadline = 0.0
+        while True:
+            for _ in range(spins):
+                before = int(self.seq[0])
+                if before % 2:
+                    continue
+                copy[...] = self.values
+                if int(self.seq[0]) == before:
+                    return copy
+            now = time.monotonic()
+            if not deadline:
+                deadline = now + patience_s
+            elif now > deadline:
+                copy[...] = self.values
                 return copy
-        return copy
+            time.sleep(0)

@@ -13,7 +13,7 @@ from studio.audio.beat.kit import Kit, Layer
 from studio.audio.beat.render import DEFAULT_LEVEL
 from studio.audio.devices import DeviceInfo
 from studio.audio.gain import constant_power_pan
-from studio.audio.protocol import ClickMode, Cmd, Status
+from studio.audio.protocol import ClickMode, Cmd
 from studio.core.people import Actor
 from studio.core.song import Song
 from studio.core.timeline import LoopRange
@@ -217,9 +217,10 @@ class Console:
         sup = self._sup()
         rolling = self.rolling()
         frame = self.position
-        if rolling and sup.status(Status.EPOCH) == self.playing_epoch \
-                and sup.status(Status.STATE) == 1:
-            frame = int(sup.status(Status.SONG_FRAME))
+        if rolling:
+            transport = sup.transport()
+            if transport.rolling and transport.epoch == self.playing_epoch:
+                frame = transport.song_frame
         bar, beat, _ = self.song.timebase.frame_to_bar_beat(frame)
         return Playhead(frame, rolling, frame / self.song.samplerate, bar, beat)
 

@@ -404,12 +404,12 @@ class Recording:
                 lost = True
                 self.messages.append((DISK_WORKER_GONE if self._disk_gone else DEVICE_LOST).say())
                 break
-            rolling = sup.status(Status.STATE) == 1
-            if sup.status(Status.EPOCH) == epoch and not rolling:
+            transport = sup.transport()
+            if transport.epoch == epoch and not transport.rolling:
                 break  # the engine stopped: loop passes done, or the disk was full
             if finished >= expected:
                 break
-            if punch_out and rolling and sup.status(Status.SONG_FRAME) >= punch_out:
+            if punch_out and transport.rolling and transport.song_frame >= punch_out:
                 break
             if self._stop_asked.is_set():
                 break
@@ -425,7 +425,7 @@ class Recording:
             sup.command(Cmd.RECORD, 0, 0, 0)
             sup.command(Cmd.STOP)
             deadline = time.monotonic() + 5.0
-            while sup.status(Status.STATE) == 1 and time.monotonic() < deadline:
+            while sup.transport().rolling and time.monotonic() < deadline:
                 time.sleep(0.01)
             self._drain(sup)
         if self.overflowed:

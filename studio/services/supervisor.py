@@ -47,6 +47,18 @@ class EngineSettings(EngineOptions):
     env: dict[str, str] | None = None  # e.g. the JACK server's name
 
 
+@dataclass(frozen=True)
+class TransportStatus:
+    """Where the engine's transport is, read from one consistent snapshot."""
+
+    rolling: bool
+    epoch: int
+    song_frame: int
+
+
+STOPPED_TRANSPORT = TransportStatus(False, 0, 0)
+
+
 class _LineReader(threading.Thread):
     """Reads JSON lines from a child's stdout into a queue (never blocks the UI)."""
 
@@ -337,9 +349,22 @@ class Supervisor:
                 return 0.0
             return float(self.memory.status.values[int(index)])
 
+    def transport(self) -> TransportStatus:
+        """State, epoch and song position as one callback left them. Reading them one by one
+        can mix two callbacks: the state from before a PLAY and the epoch from after it looks
+        exactly like a transport that has already stopped again."""
+        with self._memory_lock:
+            if self.memory is None:
+                return STOPPED_TRANSPORT
+            values = self.memory.status.snapshot()
+        return TransportStatus(int(values[Status.STATE]) == 1, int(values[Status.EPOCH]),
+                               int(values[Status.SONG_FRAME]))
+
     def status_snapshot(self) -> dict[str, float]:
-        assert self.memory is not None
-        values = self.memory.status.snapshot()
+        with self._memory_lock:
+            if self.memory is None:
+                return {}
+            values = self.memory.status.snapshot()
         return {s.name.lower(): float(values[int(s)]) for s in Status if s != Status.COUNT}
 
     def callback_timings(self) -> list[float]:
