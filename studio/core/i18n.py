@@ -41,8 +41,10 @@ class Words:
         text = self.en if lang == "en" else self.nb
         if not values:
             return text
-        # a value that is itself Words is said in the same language
-        said = {k: v.say(lang) if isinstance(v, Words) else v for k, v in values.items()}
+        # a value that is itself Words is said in the same language, with the same values
+        plain = {k: v for k, v in values.items() if not isinstance(v, Words)}
+        said = {k: v.say(lang, **plain) if isinstance(v, Words) else v
+                for k, v in values.items()}
         return text.format(**said)
 
     def __str__(self) -> str:

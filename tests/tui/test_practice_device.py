@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from studio.core.consent import Purpose
 from studio.core.gate import ExportPurpose
@@ -145,5 +145,20 @@ def test_first_song_flow_from_hello_to_hearing_the_verse(tmp_path: Path) -> None
                            ExportPurpose.MEMBER_COPY)
         assert not refused.allowed
         assert refused.say("en") in screen_text(app)
+        # … and the member is asked right here, with the witness from the first step
+        await until(pilot, lambda: "Do you want to take a copy of the song with you?"
+                    in screen_text(app))
+        assert screen.query_one("#copy-witness", Input).value == "Thea"
+        assert not screen.check_action("copy", ())  # no copy before the yes
+        await pilot.press("ctrl+y")
+        await until(pilot, lambda: screen.copy_answer is not None and screen.copy_answer.allowed)
+        copy = next(s for s in consent.state(world.studio, "MC Nord")
+                    if s.purpose is Purpose.MEMBER_COPY)
+        assert copy.granted and copy.record is not None and copy.record.witness == "Thea"
+        assert "Do you want to take a copy" not in screen_text(app)
+        await pilot.press("e")
+        await until(pilot, lambda: screen.copy_result is not None, tries=2400)
+        assert screen.copy_result is not None and screen.copy_result.path.exists()
+        assert "The copy is ready" in screen_text(app)
 
     drive(app, steps)

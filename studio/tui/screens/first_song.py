@@ -139,9 +139,13 @@ OUT = Words(nb="Lyd ut", en="Sound out")
 # copy
 COPY_ALLOWED = Words(nb="✓ {answer} Trykk E for å lage kopien (mp3).",
                      en="✓ {answer} Press E to make the copy (mp3).")
-COPY_REFUSED = Words(nb="✗ {answer} Spør om en kopi på samtykkesiden (C på startsiden).",
-                     en="✗ {answer} Ask about a copy on the consent screen (C on the start "
-                        "screen).")
+COPY_REFUSED = Words(nb="✗ {answer}", en="✗ {answer}")
+COPY_ASK = Words(
+    nb="Les spørsmålet høyt for {alias}. Et vitne må være til stede. Ctrl+Y registrerer et ja; "
+       "et nei er like greit, og sangen blir i studioet.",
+    en="Read the question out to {alias}. A witness must be there. Ctrl+Y records a yes; a no "
+       "is just as fine, and the song stays in the studio.",
+)
 ASKING = Words(nb="Spør om kopien er tillatt …", en="Asking whether the copy is allowed …")
 COPY_DONE = Words(nb="Kopien er klar: {path}", en="The copy is ready: {path}")
 MAKING_COPY = Words(nb="Lager kopien …", en="Making the copy …")
@@ -181,7 +185,7 @@ class FirstSongScreen(StudioScreen):
     FirstSongScreen Horizontal { height: auto; }
     FirstSongScreen Input { width: 1fr; }
     FirstSongScreen .say { height: auto; }
-    FirstSongScreen #keep-question { border: round $accent; padding: 0 1; height: auto; }
+    FirstSongScreen .question { border: round $accent; padding: 0 1; height: auto; }
     FirstSongScreen #copy-progress { height: 1; }
     """
     KEYS: ClassVar[tuple[Key, ...]] = (
@@ -208,6 +212,7 @@ class FirstSongScreen(StudioScreen):
         self.takes: list[tuple[str, library.TakeInfo]] = []
         self.waveforms: dict[int, Waveform] = {}
         self.copy_answer: Decision | None = None
+        self.copy_consent_asked = False  # the gate said no, and the member may be asked here
         self.copy_result: ExportResult | None = None
         self.cancel = threading.Event()
         self.punch_in = 0
@@ -219,7 +224,7 @@ class FirstSongScreen(StudioScreen):
         with ContentSwitcher(initial="consent"):
             with Vertical(id="consent"):
                 yield Said(id="keep-state", classes="say")
-                yield Said(id="keep-question", classes="say")
+                yield Said(id="keep-question", classes="say question")
                 with Horizontal(id="keep-form"):
                     yield SaidInput(WITNESS, id="witness")
                     yield SaidInput(UNTIL, id="until")
@@ -257,6 +262,9 @@ class FirstSongScreen(StudioScreen):
                 yield LevelMeter(OUT, id="out-meter")
             with Vertical(id="copy"):
                 yield Said(id="copy-state", classes="say")
+                yield Said(id="copy-question", classes="say question")
+                with Horizontal(id="copy-form"):
+                    yield SaidInput(WITNESS, id="copy-witness")
                 yield ProgressBar(id="copy-progress", show_eta=False)
                 yield Said(id="copy-report", classes="say")
         yield Said(id="next")
@@ -267,6 +275,7 @@ class FirstSongScreen(StudioScreen):
         self.query_one("#until", Input).value = (app.studio.today() +
                                                  timedelta(days=365)).isoformat()
         self.query_one("#copy-progress", ProgressBar).display = False
+        self.show_copy_question(False)
         try:
             self.presets = [p for p in list_presets() if is_voice(p.name)]
         except StudioError as error:
@@ -298,7 +307,8 @@ class FirstSongScreen(StudioScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         step = self.current
-        allowed = {"grant": step == "consent" and not self.keep_ok,
+        allowed = {"grant": (step == "consent" and not self.keep_ok)
+                            or (step == "copy" and self.copy_consent_asked),
                    "record": step in ("verse", "hook"),
                    "play": step == "listen",
                    "tempo": step == "beat",
@@ -366,6 +376,9 @@ class FirstSongScreen(StudioScreen):
         return self.keep_ok
 
     def action_grant(self) -> None:
+        if self.current == "copy":
+            self.grant_copy()
+            return
         app = self.studio_app()
         member, actor = app.session.member, app.session.actor
         if member is None or actor is None:
@@ -674,21 +687,61 @@ class FirstSongScreen(StudioScreen):
     # 10. copy ---------------------------------------------------------------------------------
     def enter_copy(self) -> None:
         app = self.studio_app()
-        song, actor = self.song, app.session.actor
+        song, actor, member = self.song, app.session.actor, app.session.member
         said = self.query_one("#copy-state", Said)
         if song is None or actor is None:
             said.say(NO_SONG_YET)
             return
         said.say(ASKING)
 
-        def got(answer: Decision) -> None:
+        def job() -> tuple[Decision, bool]:
+            answer = ask_gate(app.studio, actor, song, ExportPurpose.MEMBER_COPY)
+            ask = False
+            if not answer.allowed and member is not None:  # a missing yes can be asked for here
+                states = consent.state(app.studio, member.alias)
+                ask = not next(s for s in states if s.purpose is Purpose.MEMBER_COPY).granted
+            return answer, ask
+
+        def got(result: tuple[Decision, bool]) -> None:
+            answer, ask = result
             self.copy_answer = answer
             said.say(COPY_ALLOWED if answer.allowed else COPY_REFUSED, answer=answer.say())
+            self.show_copy_question(ask)
             self.refresh_bindings()
 
-        self.background(lambda: ask_gate(app.studio, actor, song, ExportPurpose.MEMBER_COPY),
-                        got, group="gate", exclusive=True)
+        self.background(job, got, group="gate", exclusive=True)
         self.show_copy()
+
+    def show_copy_question(self, ask: bool) -> None:
+        """The member-copy question, read out to the member, with its witness (the one from
+        the first step, if there was one, can be kept or changed)."""
+        member = self.studio_app().session.member
+        self.copy_consent_asked = ask and member is not None
+        question = self.query_one("#copy-question", Said)
+        question.display = self.copy_consent_asked
+        self.query_one("#copy-form").display = self.copy_consent_asked
+        if not self.copy_consent_asked or member is None:
+            question.say(None)
+            if isinstance(self.focused, Input):  # E makes the copy, not a letter in a box
+                self.set_focus(None)
+            return
+        question.say(Words(nb="{ask}\n\n{question}", en="{ask}\n\n{question}"),
+                     ask=COPY_ASK, alias=member.alias,
+                     question=WORDINGS[Purpose.MEMBER_COPY].text)
+        witness = self.query_one("#copy-witness", Input)
+        if not witness.value:
+            witness.value = self.query_one("#witness", Input).value
+        witness.focus()
+
+    def grant_copy(self) -> None:
+        app = self.studio_app()
+        member, actor = app.session.member, app.session.actor
+        if member is None or actor is None:
+            return
+        witness = self.query_one("#copy-witness", Input).value
+        self.background(lambda: consent.grant(app.studio, actor, member.alias,
+                                              Purpose.MEMBER_COPY, witness=witness),
+                        lambda _: self.enter_copy())
 
     def action_copy(self) -> None:
         app = self.studio_app()
