@@ -128,6 +128,7 @@ def calibrate(
     device = studio.pick_device(device_spec, env)
     if device is None:
         raise StudioError(NEEDS_A_DEVICE)
+    studio.check_rate(device, samplerate)
     fpb = samplerate * 60.0 / CALIBRATION_TEMPO
     settings = EngineSettings(
         backend="portaudio", samplerate=samplerate, blocksize=blocksize,

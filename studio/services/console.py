@@ -46,6 +46,7 @@ class Console:
         self.blocksize = blocksize
         self.realtime = realtime
         self.device: DeviceInfo | None = studio.pick_device(device, env)
+        studio.check_rate(self.device, self.song.samplerate)
         self.supervisor: Supervisor | None = None
         self.position = 0  # where the next play starts
         self.loop: LoopRange | None = None

@@ -247,6 +247,7 @@ class Recording:
             self.messages.append(found.note or RECOVERED_FIRST.say(
                 take=found.take.id, seconds=found.take.frames / max(found.take.samplerate, 1)))
         self.device = self.studio.pick_device(req.device, req.env)
+        self.studio.check_rate(self.device, self.samplerate)
         in_count = self.device.max_input_channels if self.device else 2
         if len(req.tracks) > 8:
             raise StudioError(TOO_MANY_TRACKS, max=8)

@@ -22,6 +22,13 @@ from studio.core.song import Song, Take, Track
 from studio.store.catalog import Catalog
 from studio.store.layout import StudioPaths
 
+RATE_MISMATCH = Words(
+    nb="Lydenheten «{device}» går på {device_rate} Hz, men sangen er på {rate} Hz. Velg "
+       "{device_rate} Hz for nye sanger under Innstillinger, eller start lydserveren på {rate} Hz.",
+    en="The sound device “{device}” runs at {device_rate} Hz, but the song is at {rate} Hz. "
+       "Choose {device_rate} Hz for new songs in Settings, or start the sound server at "
+       "{rate} Hz.",
+)
 NO_SUCH_SONG = Words(
     nb="Fant ingen sang som heter «{name}». Lag den med: studio song new \"{name}\"",
     en="There is no song called \"{name}\". Make it with: studio song new \"{name}\"",
@@ -132,6 +139,17 @@ class Studio:
         if spec is None and not usable:
             return None
         return find_device(spec, "duplex", devices)
+
+    @staticmethod
+    def check_rate(device: DeviceInfo | None, samplerate: int) -> None:
+        """A JACK server runs at one sample rate, and PortAudio cannot open it at another:
+        say so in plain words before an engine tries (other devices are opened and asked)."""
+        if device is None or "jack" not in device.hostapi.lower():
+            return
+        device_rate = round(device.default_samplerate)
+        if device_rate and device_rate != samplerate:
+            raise StudioError(RATE_MISMATCH, device=device.name, device_rate=device_rate,
+                              rate=samplerate)
 
     # recovery ---------------------------------------------------------------------------------
     def recover_takes(self) -> list[RecoveredTake]:

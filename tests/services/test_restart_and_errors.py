@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from studio.services.recording import Recording, RecordRequest, TrackInput
@@ -77,3 +78,21 @@ def test_a_problem_inside_the_engine_is_told_in_plain_words(tmp_path: Path) -> N
         assert take.state == "complete"
         assert sum("reported a problem" in m or "meldte en feil" in m
                    for m in result.messages) == 1
+
+
+def test_a_jack_device_at_another_rate_is_refused_in_plain_words() -> None:
+    from studio.audio.devices import DeviceInfo
+    from studio.core.i18n import StudioError
+    from studio.services.studio import Studio
+
+    def device(hostapi: str, rate: float) -> DeviceInfo:
+        return DeviceInfo(0, "system", hostapi, 2, 2, rate, 0.005, 0.005)
+
+    jack = device("JACK Audio Connection Kit", 44100.0)
+    with pytest.raises(StudioError) as refused:
+        Studio.check_rate(jack, 48000)
+    assert "runs at 44100 Hz, but the song is at 48000 Hz" in refused.value.say("en")
+    assert "44100 Hz" in refused.value.say("nb")
+    Studio.check_rate(jack, 44100)  # the server's own rate
+    Studio.check_rate(device("ALSA", 44100.0), 48000)  # opened and asked, not refused here
+    Studio.check_rate(None, 48000)  # the practice device follows the song

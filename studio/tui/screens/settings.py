@@ -56,6 +56,8 @@ CALIBRATED = Words(
     nb="Kalibrert: {ms:.2f} ms fram og tilbake ({frames} samplinger) på {device}.",
     en="Calibrated: {ms:.2f} ms there and back ({frames} frames) on {device}.",
 )
+RATE_FOLLOWS = Words(nb="Nye sanger lages nå på {rate} Hz, lydenhetens egen samplingsfrekvens.",
+                     en="New songs are now made at {rate} Hz, the sound device's own rate.")
 CHOICE_SAVED = Words(nb="Lydenheten er valgt. Den brukes fra neste gang lyden starter.",
                      en="The sound device is chosen. It is used from the next time sound starts.")
 
@@ -87,7 +89,7 @@ class SettingsScreen(StudioScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.devices: list[tuple[str, str, int, int]] = []  # name, api, ins, outs
+        self.devices: list[tuple[str, str, int, int, int]] = []  # name, api, ins, outs, rate
         self.scanned = False
 
     def compose(self) -> ComposeResult:
@@ -143,7 +145,7 @@ class SettingsScreen(StudioScreen):
                                   id="practice"))
         if not self.scanned:
             listing.add_option(Option("  " + LOOKING.say(), disabled=True))
-        for index, (name, api, ins, outs) in enumerate(self.devices):
+        for index, (name, api, ins, outs, _) in enumerate(self.devices):
             listing.add_option(Option(mark(prefs.device == name) + DEVICE_LINE.say(
                 name=name, api=api, ins=ins, outs=outs), id=f"device-{index}"))
         if highlighted is not None:
@@ -152,11 +154,11 @@ class SettingsScreen(StudioScreen):
     def action_rescan(self) -> None:
         app = self.studio_app()
 
-        def job() -> list[tuple[str, str, int, int]]:
-            return [(d.name, d.hostapi, d.max_input_channels, d.max_output_channels)
-                    for d in app.studio.devices()]
+        def job() -> list[tuple[str, str, int, int, int]]:
+            return [(d.name, d.hostapi, d.max_input_channels, d.max_output_channels,
+                     round(d.default_samplerate)) for d in app.studio.devices()]
 
-        def got(devices: list[tuple[str, str, int, int]]) -> None:
+        def got(devices: list[tuple[str, str, int, int, int]]) -> None:
             self.devices, self.scanned = devices, True
             self.show_devices()
 
@@ -171,12 +173,18 @@ class SettingsScreen(StudioScreen):
         elif option == "practice":
             app.prefs.device = "practice"
         elif option.startswith("device-"):
-            app.prefs.device = self.devices[int(option.removeprefix("device-"))][0]
+            name, *_, rate = self.devices[int(option.removeprefix("device-"))]
+            app.prefs.device = name
+            if rate in SAMPLERATES and rate != app.prefs.samplerate:
+                # new songs at the device's own rate (a JACK server runs at one rate only)
+                app.prefs.samplerate = rate
+                self.tell(RATE_FOLLOWS, rate=rate)
         else:
             return
         app.save_prefs()
         app.close_sound()
         app.scan_devices()
+        self.show_settings()
         self.show_devices()
         self.tell(CHOICE_SAVED)
 

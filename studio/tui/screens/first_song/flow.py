@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from textual.widgets import ContentSwitcher
 
 from studio.core.gate import Decision
-from studio.core.i18n import Words
+from studio.core.i18n import StudioError, Words
 from studio.core.preset import Preset
 from studio.core.song import Song
 from studio.services import library
@@ -130,5 +130,10 @@ class Flow(StudioScreen):
         def opened(_: Console) -> None:
             self.query_one("#advice", Said).say(None)
 
+        def failed(error: BaseException) -> None:  # said where "Starting the sound …" was
+            if isinstance(error, StudioError):
+                self.query_one("#advice", Said).say(error.words, **error.values)
+            self.fail(error)
+
         self.background(lambda: app.sound.open(song.name, actor, choice), opened,
-                        group="console", exclusive=True)
+                        failed=failed, group="console", exclusive=True)
