@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from studio.audio.beat.source import BeatSource
 from studio.audio.clip_reader import ClipReader, ClipSource, clip_from_json
@@ -33,6 +34,7 @@ from studio.audio.mix_graph import MixGraph, buses_from_json, track_from_json
 from studio.audio.protocol import Marker
 from studio.audio.shm import FrameRing, RecordQueue, TimelineRing
 from studio.audio.take_file import DiskFull, TakeFile, TakeFileError, TakeWriteError
+from studio.audio.track_levels import TrackLevels
 from studio.core.i18n import Words
 from studio.core.timeline import Epoch, LoopRange, song_runs
 
@@ -251,6 +253,8 @@ class PlaybackFeeder:
         self.reader = ClipReader(clips)
         self.reader.unreadable = unreadable  # said once, not again at every start
         self.beat = beat
+        if isinstance(beat, GraphSource):
+            beat.epoch = epoch.number
         self.epoch = epoch
         self.ring.reset(epoch.number, 0)
 
@@ -272,6 +276,8 @@ class PlaybackFeeder:
         block = np.zeros((n, 2), dtype=np.float32)
         for off, pos, length in song_runs(epoch, t0, n):
             source = self.beat if self.beat is not None else self.reader
+            if isinstance(source, GraphSource):
+                source.shift = t0 + off - pos
             source.render(block[off : off + length], pos)
         self.ring.append(block)
         return True
@@ -281,11 +287,19 @@ MAX_BEATS = 8
 
 
 class GraphSource:
-    """The mix graph as a playback source: ``render(out, song_frame)`` overwrites ``out``."""
+    """The mix graph as a playback source: ``render(out, song_frame)`` overwrites ``out``, and
+    every track's level over each window rendered is left in ``levels`` for the screens."""
 
-    def __init__(self, graph: MixGraph, key: str) -> None:
+    def __init__(self, graph: MixGraph, key: str, levels: TrackLevels) -> None:
         self.graph = graph
         self.key = key
+        self.levels = levels
+        self.epoch = 0  # set by the feeder: the epoch, and how far the timeline is ahead of
+        self.shift = 0  # the song in the run being rendered (they differ after a loop)
+        graph.level_sink = self._levels
+
+    def _levels(self, song_frame: int, frames: int, peaks: npt.NDArray[np.float32]) -> None:
+        self.levels.write(self.epoch, song_frame + self.shift, peaks, frames)
 
     def render(self, out: np.ndarray, song_frame: int) -> None:
         self.graph.render_into(out, song_frame)
@@ -336,7 +350,7 @@ class DiskWorker:
         except Exception as error:  # a broken mix plays as silence; say it once
             self.emit({"event": "mix_unplayable", "message": str(error)})
             return None
-        self.graph = GraphSource(graph, key)
+        self.graph = GraphSource(graph, key, self.memory.track_levels)
         return self.graph
 
     def _beat_source(self, spec: dict[str, Any] | None) -> BeatSource | None:

@@ -20,6 +20,7 @@ from studio.audio.shm import (
     SharedRegion,
     TimelineRing,
 )
+from studio.audio.track_levels import TrackLevels
 
 METER_FIELDS = 4  # peak, rms, clip hold, peak max (see meters.MeterBank)
 
@@ -65,6 +66,7 @@ class EngineLayout:
             specs += RecordQueue.specs(f"mark{i}", self.marker_capacity)
         for i in range(self.playback_slots):
             specs += TimelineRing.specs(f"play{i}", self.playback_frames(), 2)
+        specs += TrackLevels.specs()
         specs += [ArraySpec("pads", "float32", (self.pad_slots, self.pad_frames(), 2)),
                   ArraySpec("pads.len", "int64", (self.pad_slots,)),
                   ArraySpec("pads.choke", "int64", (self.pad_slots,))]
@@ -96,6 +98,7 @@ class EngineMemory:
         self.markers = [RecordQueue(r, f"mark{i}") for i in range(layout.capture_slots)]
         self.playback = [TimelineRing(r, f"play{i}") for i in range(layout.playback_slots)]
         self.pads = PadBank(r["pads"], r["pads.len"], r["pads.choke"])
+        self.track_levels = TrackLevels(r)  # per-track peaks of the live mix (disk worker)
 
     @property
     def path(self) -> Path:

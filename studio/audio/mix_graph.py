@@ -38,7 +38,7 @@ measures the whole render).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,7 @@ from studio.audio.beat.source import BeatSource
 from studio.audio.clip_reader import ClipReader, ClipSource, clip_from_json, clip_to_json
 from studio.audio.effects import MonitorChain
 from studio.audio.gain import constant_power_pan
+from studio.audio.track_levels import WINDOW, window_peaks
 from studio.core.i18n import Words
 from studio.core.mix import BUS_NAMES, BusName, TrackMix, audible
 from studio.core.preset import EffectStep, Preset
@@ -345,6 +346,9 @@ class _BusLane:
 # --- the graph ---------------------------------------------------------------------------------
 
 
+LevelSink = Callable[[int, int, npt.NDArray[np.float32]], None]
+
+
 class MixGraph:
     """The pre-master mix of ``tracks`` with ``buses`` (see the module docstring)."""
 
@@ -370,6 +374,9 @@ class MixGraph:
         self.threads = threads
         self._pool = ThreadPoolExecutor(threads - 1, "mix-lane") if threads > 1 else None
         self._next: int | None = None
+        # where each track's level over every rendered window goes (song frame, frames,
+        # peaks: windows × tracks × 2), when someone shows them
+        self.level_sink: LevelSink | None = None
 
     # settings ---------------------------------------------------------------------------------
 
@@ -489,6 +496,8 @@ class MixGraph:
             for lane in lanes:
                 lane.process(frame, n)
 
+        if self.level_sink is not None:
+            self._measure(lanes, frame, n)
         out.fill(0.0)
         buses = [self._buses[name] for name in BUS_NAMES]
         for bus in buses:
@@ -530,6 +539,17 @@ class MixGraph:
             else:
                 np.multiply(bus.out, bus.gains, out=scratch)
             np.add(out, scratch, out=out)
+
+    def _measure(self, running: list[_Lane], frame: int, n: int) -> None:
+        """Each track's post-fader peaks over this block's level windows, to the sink (live
+        playback's strip meters; offline renders leave it off)."""
+        assert self.level_sink is not None
+        peaks = np.zeros((-(-n // WINDOW), len(self._lanes), 2), dtype=np.float32)
+        heard = {id(lane) for lane in running}
+        for i, lane in enumerate(self._lanes):
+            if id(lane) in heard:
+                peaks[:, i] = window_peaks(lane.out[:n])
+        self.level_sink(frame, n, peaks)
 
     def close(self) -> None:
         for lane in getattr(self, "_lanes", []):

@@ -225,6 +225,22 @@ class Console:
         bar, beat, _ = self.song.timebase.frame_to_bar_beat(frame)
         return Playhead(frame, rolling, frame / self.song.samplerate, bar, beat)
 
+    def track_levels(self) -> dict[str, tuple[float, float]]:
+        """Each playing track's peak (left, right; linear) over the last thirtieth of a
+        second heard, by track name; empty when stopped (safe from any thread)."""
+        sup, plan, epoch = self.supervisor, self.plan, self.playing_epoch
+        if sup is None or plan is None or epoch is None:
+            return {}
+        transport = sup.transport()
+        if not transport.rolling or transport.epoch != epoch:
+            return {}
+        now = transport.timeline_frame
+        found = sup.track_levels(epoch, now - self.song.samplerate // 30, now, len(plan.tracks))
+        if found is None:
+            return {}
+        return {str(track["name"]): level for track, level in zip(plan.tracks, found,
+                                                                  strict=False)}
+
     def output_meters(self) -> list[list[float]]:
         """Output meters (safe from any thread; [] once the console is closed)."""
         sup = self.supervisor

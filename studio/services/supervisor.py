@@ -54,9 +54,11 @@ class TransportStatus:
     rolling: bool
     epoch: int
     song_frame: int
+    timeline_frame: int  # frames played in this epoch (unlike the song position, a loop
+    # does not bring it back)
 
 
-STOPPED_TRANSPORT = TransportStatus(False, 0, 0)
+STOPPED_TRANSPORT = TransportStatus(False, 0, 0, 0)
 
 
 class _LineReader(threading.Thread):
@@ -358,7 +360,17 @@ class Supervisor:
                 return STOPPED_TRANSPORT
             values = self.memory.status.snapshot()
         return TransportStatus(int(values[Status.STATE]) == 1, int(values[Status.EPOCH]),
-                               int(values[Status.SONG_FRAME]))
+                               int(values[Status.SONG_FRAME]), int(values[Status.TIMELINE_FRAME]))
+
+    def track_levels(self, epoch: int, first: int, last: int, tracks: int
+                     ) -> list[tuple[float, float]] | None:
+        """Per-track peaks (left, right; linear) of the live mix over timeline frames ``first``
+        to ``last`` of ``epoch``, as the disk worker rendered them; None when not known."""
+        with self._memory_lock:
+            if self.memory is None:
+                return None
+            found = self.memory.track_levels.find(epoch, first, last, tracks)
+        return None if found is None else [(float(left), float(right)) for left, right in found]
 
     def status_snapshot(self) -> dict[str, float]:
         with self._memory_lock:

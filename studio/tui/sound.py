@@ -144,6 +144,12 @@ class Sound:
                 return []
             return console.output_meters()
 
+    def track_levels(self) -> dict[str, tuple[float, float]]:
+        """Each playing track's peak (left, right; linear) by track name, or empty."""
+        with self._reading:
+            console = self.console
+            return {} if console is None else console.track_levels()
+
     # recording --------------------------------------------------------------------------------
     @property
     def busy_recording(self) -> bool:

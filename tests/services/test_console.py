@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from studio.services.console import Console
@@ -103,3 +104,39 @@ def test_a_pad_plays_a_kit_voice_at_once_with_the_transport_stopped(tmp_path: Pa
             console.trigger_pad("kick", 127)
             wait_for(lambda: console.output_meters()[0][3] > 0.2)
             console.trigger_pad("nonexistent", 127)  # nothing, no error
+
+
+def test_track_levels_follow_what_is_heard(tmp_path: Path) -> None:
+    """The mix screen's strip meters: each track's level where the playhead is (not where the
+    disk worker has rendered to), also after a loop has come round."""
+    with Studio(StudioPaths(tmp_path)) as studio:
+        song = studio.new_song("Meters", tempo_bpm=240)  # one bar = one second
+        t = np.arange(SR * 4)
+        tone = (np.sin(t * 2 * np.pi * 330 / SR) * 0.5).astype(np.float32)
+        add_take(studio, song.id, "steady", tone.reshape(-1, 1))
+        late = tone.copy()
+        late[: 2 * SR] = 0.0  # silent for two bars, then as loud as the other
+        add_take(studio, song.id, "late", late.reshape(-1, 1))
+        with Console(studio, "Meters", device="practice") as console:
+            assert console.track_levels() == {}  # stopped: nothing to show
+            console.play()
+            wait_for(lambda: console.track_levels().get("steady", (0.0, 0.0))[0] > 0.3)
+            heard = console.track_levels()
+            if console.playhead().song_frame < 2 * SR - SR // 10:
+                assert max(heard.get("late", (0.0, 0.0))) == 0.0  # not yet heard
+            # the centre-panned tone: 0.5 × cos(45°) on each side
+            assert max(heard["steady"]) == pytest.approx(0.5 * np.sqrt(0.5), abs=0.01)
+            wait_for(lambda: console.playhead().song_frame > 2 * SR + SR // 10)
+            wait_for(lambda: max(console.track_levels().get("late", (0.0, 0.0))) > 0.3)
+            console.stop()
+            wait_for(lambda: not console.rolling())
+            assert console.track_levels() == {}
+            console.set_loop(3, 3)  # the third bar, where both sound, again and again
+            console.locate_bar(3)
+            console.play()
+            wait_for(lambda: console.playhead().song_frame > 3 * SR - SR // 5)
+            wait_for(lambda: console.playhead().song_frame < 3 * SR - SR // 2)  # came round
+            wait_for(lambda: bool(console.track_levels()))
+            levels = console.track_levels()
+            assert min(max(levels["steady"]), max(levels["late"])) > 0.3
+            console.stop()

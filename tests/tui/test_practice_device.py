@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 from studio.core.consent import Purpose
 from studio.core.gate import ExportPurpose
@@ -16,11 +17,12 @@ from studio.services import consent
 from studio.services.release import ask_gate
 from studio.tui.app import StudioApp
 from studio.tui.screens.first_song import FirstSongScreen
+from studio.tui.screens.mix import MixScreen
 from studio.tui.screens.record import RecordScreen
 from studio.tui.widgets.meter import LevelMeter
 from studio.tui.widgets.transport import Transport
 
-from .world import drive, make_world, screen_text, settle, sign_in_as
+from .world import add_take, drive, make_world, screen_text, settle, sign_in_as
 
 pytestmark = pytest.mark.slow
 
@@ -160,5 +162,40 @@ def test_first_song_flow_from_hello_to_hearing_the_verse(tmp_path: Path) -> None
         await until(pilot, lambda: screen.copy_result is not None, tries=2400)
         assert screen.copy_result is not None and screen.copy_result.path.exists()
         assert "The copy is ready" in screen_text(app)
+
+    drive(app, steps)
+
+
+def test_mix_strips_show_each_track_level_while_playing(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    add_take(world.studio, world.practice_song, "keys", seconds=60.0)
+    add_take(world.studio, world.practice_song, "bass", seconds=60.0, freq=110.0)
+    app = world.app(sound=True)
+
+    def strip_meter(name: str) -> str:
+        table = app.screen.query_one("#strips", DataTable)
+        for row in range(table.row_count):
+            if str(table.get_cell_at(Coordinate(row, 0))) == name:
+                return str(table.get_cell_at(Coordinate(row, 1)))
+        raise AssertionError(f"no strip for {name}")
+
+    async def steps(pilot: Pilot[int]) -> None:
+        await sign_in_as(pilot, "Lea")
+        app.session.song = world.practice_song
+        app.push_screen(MixScreen())
+        await until(pilot, lambda: "bass" in screen_text(app))
+        assert strip_meter("keys").strip("·") == ""  # stopped: no level
+        await pilot.press("space")
+        # a 0.25 sine, centre-panned: -15 dBFS, about three quarters of the way up
+        await until(pilot, lambda: strip_meter("keys").count("█") >= 4)
+        await until(pilot, lambda: strip_meter("bass").count("█") >= 4)
+        # muting a strip empties its meter while the other plays on
+        table = app.screen.query_one("#strips", DataTable)
+        table.move_cursor(row=next(r for r in range(table.row_count)
+                                   if str(table.get_cell_at(Coordinate(r, 0))) == "bass"))
+        await pilot.press("m")
+        await until(pilot, lambda: strip_meter("bass").strip("·") == ""
+                    and strip_meter("keys").count("█") >= 4, tries=1200)
+        await pilot.press("space")
 
     drive(app, steps)

@@ -5,9 +5,11 @@ the table is read back from the catalog after each change."""
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header
@@ -21,12 +23,13 @@ from studio.services.mixing import MixChanges, MixedTrack, change_mix, mixed_tra
 from studio.tui.common import NO_SONG
 from studio.tui.screens.base import StudioScreen
 from studio.tui.speech import Key, Said
-from studio.tui.widgets.meter import LevelMeter
+from studio.tui.widgets.meter import FLOOR_DB, HIGH_DB, MID_DB, LevelMeter, to_db
 from studio.tui.widgets.transport import PLAYING, STOPPED, clock
 
 TITLE = Words(nb="Miks", en="Mix")
 SONG_LINE = Words(nb="Miks av «{name}»", en="Mix of “{name}”")
-HEADERS = (Words(nb="Spor", en="Track"), Words(nb="Nivå", en="Gain"),
+HEADERS = (Words(nb="Spor", en="Track"), Words(nb="Måler", en="Meter"),
+           Words(nb="Nivå", en="Gain"),
            Words(nb="Pan", en="Pan"), Words(nb="Demp", en="Mute"),
            Words(nb="Solo", en="Solo"), Words(nb="Lydoppsett", en="Preset"),
            Words(nb="Rom", en="Reverb"), Words(nb="Ekko", en="Delay"))
@@ -57,7 +60,26 @@ REVERB = Words(nb="Rom", en="Reverb")
 DELAY = Words(nb="Ekko", en="Delay")
 PLAY = Words(nb="Spill/stopp", en="Play/stop")
 
+COLUMNS = ("track", "meter", "gain", "pan", "mute", "solo", "preset", "reverb", "delay")
 SEND_STEPS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+METER_CELLS = 7
+METER_EIGHTHS = " ▏▎▍▌▋▊▉█"
+FALL_DB_PER_TICK = 24.0 / 30  # a meter falls 24 dB a second
+
+
+def meter_cells(db: float) -> int:
+    """How many eighths of the strip meter's cells are lit (−60 dBFS to 0)."""
+    if db <= FLOOR_DB:
+        return 0
+    return min(round((min(db, 0.0) - FLOOR_DB) / -FLOOR_DB * METER_CELLS * 8), METER_CELLS * 8)
+
+
+def meter_bar(db: float) -> str:
+    """A small level bar in eighths of a cell: readable without colour."""
+    eighths = meter_cells(db)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (METER_EIGHTHS[part] if part else "")
+    return bar.ljust(METER_CELLS, "·")
 
 
 def pan_words(pan: float) -> str:
@@ -101,11 +123,12 @@ class MixScreen(StudioScreen):
         self.told = False
         self.pending = 0  # changes sent and not yet answered
         self.sending = threading.Lock()
+        self.levels: dict[str, float] = {}  # track name: the dB its meter shows
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Said(id="song-line", classes="heading")
-        yield DataTable(id="strips", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="strips", cursor_type="row", zebra_stripes=True, fixed_columns=1)
         yield Said(id="buses", classes="hint")
         with Horizontal(id="master"):
             yield LevelMeter(MASTER.say() + " L", big=False, id="master-left")
@@ -131,8 +154,9 @@ class MixScreen(StudioScreen):
     def set_headers(self) -> None:
         table = self.query_one("#strips", DataTable)
         table.clear(columns=True)
-        for words, width in zip(HEADERS, (12, 8, 7, 4, 4, 12, 6, 6), strict=True):
-            table.add_column(words.say(), width=width)
+        for key, words, width in zip(COLUMNS, HEADERS, (10, METER_CELLS, 8, 7, 4, 4, 10, 6, 6),
+                                strict=True):
+            table.add_column(words.say(), width=width, key=key)
 
     def on_language(self) -> None:
         self.set_headers()
@@ -157,7 +181,8 @@ class MixScreen(StudioScreen):
         table.clear()
         for item in self.tracks:
             mix = item.mix
-            table.add_row(item.track.name, f"{mix.gain_db:+.1f} dB", pan_words(mix.pan),
+            table.add_row(item.track.name, self.meter_text(item.track.name),
+                          f"{mix.gain_db:+.1f} dB", pan_words(mix.pan),
                           ON.say() if mix.mute else "–", ON.say() if mix.solo else "–",
                           mix.preset or NONE.say(), f"{round(mix.send_reverb * 100)}%",
                           f"{round(mix.send_delay * 100)}%", key=str(item.track.id))
@@ -203,6 +228,8 @@ class MixScreen(StudioScreen):
                 now = next(t for t in self.tracks if t.track.name == name)
                 change_mix(app.studio, actor, song,
                            MixChanges(track=name, track_changes=now.mix.to_json()))
+            # while it plays, the change is heard from where the song is
+            app.sound.with_open(song.name, lambda console: console.refresh())
 
         def done(_: object) -> None:
             self.pending -= 1
@@ -283,6 +310,25 @@ class MixScreen(StudioScreen):
         for index, meter_id in enumerate(("#master-left", "#master-right")):
             self.query_one(meter_id, LevelMeter).show_row(out[index] if index < len(out)
                                                           else None)
+        self.show_track_levels(sound.track_levels())
+
+    def show_track_levels(self, heard: dict[str, tuple[float, float]]) -> None:
+        """Each strip's meter: the peak heard now, falling back slowly (readable at 30 frames
+        a second); only cells whose bar changed are redrawn."""
+        table = self.query_one("#strips", DataTable)
+        for item in self.tracks:
+            name = item.track.name
+            before = self.levels.get(name, -math.inf)
+            now = max(to_db(max(heard.get(name, (0.0, 0.0)))), before - FALL_DB_PER_TICK)
+            self.levels[name] = now if now > FLOOR_DB else -math.inf
+            if meter_cells(before) != meter_cells(now):
+                table.update_cell(str(item.track.id), "meter", self.meter_text(name))
+
+    def meter_text(self, name: str) -> Text:
+        db = self.levels.get(name, -math.inf)
+        theme = self.app.current_theme
+        colour = theme.error if db > HIGH_DB else theme.warning if db > MID_DB else theme.success
+        return Text(meter_bar(db), style=colour or "")
 
     def on_unmount(self) -> None:
         if not self.studio_app().sound.busy_recording:
