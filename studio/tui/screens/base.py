@@ -15,6 +15,8 @@ from studio.tui.common import BACK, plain, severity
 from studio.tui.speech import Key, bind, resay
 
 if TYPE_CHECKING:
+    from studio.core.song import Song
+    from studio.services.console import Console
     from studio.tui.app import StudioApp
 
 T = TypeVar("T")
@@ -84,6 +86,25 @@ class Speaking:
 
         return screen.run_worker(run, thread=True, group=group, exclusive=exclusive,
                                  exit_on_error=False)
+
+    def play_or_stop(self, song: Song | None, rewind_from: int | None = None) -> None:
+        """Play the song from where it is, or stop it (in a worker; the song's console is
+        opened when it is not). Playing from ``rewind_from`` or later starts from the top."""
+        app = self.studio_app()
+        actor, choice = app.session.actor, app.engine_choice()
+        if song is None:
+            return
+
+        def toggle(console: Console) -> None:
+            if console.rolling():
+                console.stop()
+                return
+            if rewind_from is not None and console.playhead().song_frame >= rewind_from:
+                console.locate(0)
+            console.play()  # the song as it is in the catalog now
+
+        self.background(lambda: app.sound.run(song.name, actor, choice, toggle),
+                        group="transport")
 
 
 class StudioScreen(Speaking, Screen[None]):

@@ -18,7 +18,6 @@ from studio.core.i18n import Words
 from studio.core.mix import BusMix, BusName, TrackMix
 from studio.core.preset import list_presets
 from studio.core.song import Song
-from studio.services.console import Console
 from studio.services.mixing import MixChanges, MixedTrack, change_mix, mixed_tracks
 from studio.tui.common import NO_SONG
 from studio.tui.screens.base import StudioScreen
@@ -281,19 +280,7 @@ class MixScreen(StudioScreen):
 
     # listening --------------------------------------------------------------------------------
     def action_play(self) -> None:
-        app = self.studio_app()
-        song, actor, choice = self.song, app.session.actor, app.engine_choice()
-        if song is None:
-            return
-
-        def toggle(console: Console) -> None:
-            if console.rolling():
-                console.stop()
-            else:
-                console.play()  # the song's tracks as they are in the catalog now
-
-        self.background(lambda: app.sound.run(song.name, actor, choice, toggle),
-                        group="transport")
+        self.play_or_stop(self.song)
 
     def tick(self) -> None:
         song = self.song

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from studio.core.i18n import Words
-from studio.services.console import Console
 from studio.tui.screens.first_song.flow import BEAT_BARS, Flow
 from studio.tui.speech import Said
 from studio.tui.widgets.meter import LevelMeter
@@ -26,21 +25,9 @@ class ListenStep(Flow):
         self.open_console()
 
     def action_play(self) -> None:
-        app = self.studio_app()
-        song, actor, choice = self.song, app.session.actor, app.engine_choice()
-        if song is None:
-            return
-
-        def toggle(console: Console) -> None:
-            if console.rolling():
-                console.stop()
-            else:
-                if console.playhead().song_frame >= song.timebase.bar_to_frame(BEAT_BARS + 1):
-                    console.locate_bar(1)
-                console.play()
-
-        self.background(lambda: app.sound.run(song.name, actor, choice, toggle),
-                        group="transport")
+        song = self.song
+        end = None if song is None else song.timebase.bar_to_frame(BEAT_BARS + 1)
+        self.play_or_stop(song, rewind_from=end)
 
     def tick_listen(self) -> None:
         sound = self.studio_app().sound
