@@ -109,16 +109,23 @@ def test_first_song_in_a_real_terminal(tmp_path: Path) -> None:
         term.keys("r")
         term.wait_for("Take saved")
         term.keys("C-n")
-        takes = term.wait_for("Step 8 of 10")
-        assert "verse · take 1" in takes and "hook · take 1" in takes
+        term.wait_for("Step 8 of 10")
+        takes = term.wait_for("hook · take 1")  # the list is read in a worker
+        assert "verse · take 1" in takes
         term.keys("C-n")
         term.wait_for("Step 9 of 10")
         term.keys("Space")
         term.wait_for("Playing")
         term.keys("Space", "C-n")
-        copy = term.wait_for("Step 10 of 10")
-        # no consent for a copy yet: the gate's plain answer, not an error
+        term.wait_for("Step 10 of 10")
+        # no consent for a copy yet: the gate's plain answer, not an error, and the question
+        copy = term.wait_for("Do you want to take a copy of the song with you?")
         assert "has not agreed to a copy" in copy
         assert "Traceback" not in copy
+        term.keys("C-y")  # MC Nord says yes, with Ola (from the first step) as the witness
+        term.wait_for("Press E to make the copy")
+        term.keys("e")
+        done = term.wait_for("The copy is ready", timeout=120.0)
+        assert "Traceback" not in done
     finally:
         term.close()
