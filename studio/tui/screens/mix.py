@@ -99,6 +99,7 @@ class MixScreen(StudioScreen):
     MixScreen #strips { height: 1fr; }
     MixScreen #master { height: 2; padding: 0 1; }
     MixScreen #master LevelMeter { width: 1fr; }
+    MixScreen #master-left { margin-right: 2; }
     """
     KEYS: ClassVar[tuple[Key, ...]] = (
         Key("space", "play", PLAY, key_display="␣"),
