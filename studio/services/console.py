@@ -51,7 +51,9 @@ class Console:
         self.position = 0  # where the next play starts
         self.loop: LoopRange | None = None
         self.click = False
-        self.plan: PlaybackMix | None = None
+        # what plays now: the epoch of the last PLAY and the mix it plays (one value, so a
+        # reader never pairs one run's levels with another run's tracks)
+        self.heard: tuple[int, PlaybackMix] | None = None
         # The epoch of the last PLAY sent, None after STOP. The engine's status lags our
         # commands by a callback or more; until it reports this epoch, what we asked for is
         # what the UI shows (never the stale position of the previous run).
@@ -124,13 +126,14 @@ class Console:
             sup.command(Cmd.STOP)
         epoch = sup.next_epoch()
         loop = self.loop
-        self.plan = playback_plan(self.studio, self.song, set())
-        start_playback(sup, self.plan, epoch, self.position,
+        plan = playback_plan(self.studio, self.song, set())
+        start_playback(sup, plan, epoch, self.position,
                        loop.start if loop else 0, loop.end if loop else 0)
         sup.command(Cmd.CLICK, int(ClickMode.ALWAYS if self.click else ClickMode.OFF), x=0.5)
         sup.command(Cmd.PLAY, epoch, self.position, loop.start if loop else 0,
                     loop.end if loop else 0)
         self.playing_epoch = epoch
+        self.heard = None if plan is None else (epoch, plan)
 
     def stop(self) -> None:
         """Stop; the next play starts where this one stopped."""
@@ -228,9 +231,10 @@ class Console:
     def track_levels(self) -> dict[str, tuple[float, float]]:
         """Each playing track's peak (left, right; linear) over the last thirtieth of a
         second heard, by track name; empty when stopped (safe from any thread)."""
-        sup, plan, epoch = self.supervisor, self.plan, self.playing_epoch
-        if sup is None or plan is None or epoch is None:
+        sup, heard = self.supervisor, self.heard
+        if sup is None or heard is None or not self.rolling():
             return {}
+        epoch, plan = heard
         transport = sup.transport()
         if not transport.rolling or transport.epoch != epoch:
             return {}

@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.audio.shm import SharedRegion
+from studio.audio.disk_worker import GraphSource, PlaybackFeeder
+from studio.audio.mix_graph import BusSettings, GraphTrack, MixGraph
+from studio.audio.shm import SharedRegion, TimelineRing
 from studio.audio.track_levels import MAX_TRACKS, SLOTS, WINDOW, TrackLevels, window_peaks
+from studio.core.mix import TrackMix
+from studio.core.timeline import Epoch, LoopRange
 
 
 @pytest.fixture
@@ -68,3 +72,52 @@ def test_a_slot_being_rewritten_is_not_read(levels: TrackLevels) -> None:
     levels.write(1, 0, block_peaks(1, 1, 0.2), WINDOW)
     levels.stamps[0, 0] = -1  # the writer is in the middle of this slot
     assert levels.find(1, 0, 0, 1) is None
+
+
+class SongFrames:
+    """A track whose every sample is its own song frame (scaled): a level says which song
+    frames it was measured on."""
+
+    def render(self, out: np.ndarray, frame: int) -> None:
+        out[:] = ((frame + np.arange(len(out))) / SCALE)[:, None]
+
+
+SCALE = float(2**20)
+
+
+@pytest.mark.parametrize("epoch", [
+    Epoch(1, 0),
+    Epoch(2, 100_000),  # a locate: the timeline starts at 0, the song far in
+    Epoch(3, 40_000, LoopRange(50_000, 53_500)),  # a loop shorter than the prefetch
+    Epoch(4, -20_000, LoopRange(0, 30_000)),  # a count-in before a loop
+], ids=["play", "locate", "short-loop", "count-in-and-loop"])
+def test_levels_are_stamped_with_the_timeline_frames_heard(tmp_path: Path, epoch: Epoch) -> None:
+    """The disk worker's playback path, as it runs: the mix graph renders ahead through the
+    feeder and stamps each window; a callback consuming the ring then looks up the window of
+    every block it plays, and must find the song frames it is hearing."""
+    specs = [*TimelineRing.specs("play0", 16_384, 2), *TrackLevels.specs()]
+    region = SharedRegion(tmp_path / "playback.shm", specs, create=True)
+    ring, levels = TimelineRing(region, "play0"), TrackLevels(region)
+    graph = MixGraph([GraphTrack(SongFrames(), TrackMix(), None, "frames")], BusSettings(),
+                     48000, max_block=8192, threads=1)
+    source = GraphSource(graph, "key", levels)
+    feeder = PlaybackFeeder(ring)
+    feeder.start(epoch, [], source)
+    gain = float(np.cos(np.pi / 4))  # centre pan
+    block = np.zeros((256, 2), dtype=np.float32)
+    for t in range(0, 200_000, 256):
+        while feeder.pump():
+            pass
+        assert ring.read_rt(epoch.number, t, block, 256)
+        found = levels.find(epoch.number, t, t, 1)
+        assert found is not None, f"no level for timeline frame {t}"
+        loudest = round(float(found[0, 0]) / gain * SCALE)
+        heard = epoch.song_frame(t)
+        if heard < 0:  # the count-in: song frames before the song (what matters is after it)
+            continue
+        # the window holding t begins at most a window before it, in song frames, unless a
+        # loop wrapped inside that window (then its loudest frame is just before the loop end)
+        wrapped = epoch.loop is not None and loudest >= epoch.loop.end - WINDOW
+        assert heard <= loudest < heard + WINDOW or wrapped, (t, heard, loudest)
+    graph.close()
+    region.close()
