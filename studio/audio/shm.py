@@ -378,6 +378,7 @@ class LatestValues:
     def __init__(self, region: SharedRegion, prefix: str) -> None:
         self.values = region[f"{prefix}.values"]
         self.seq = region[f"{prefix}.seq"]
+        self._stuck = -1  # a sequence number a writer left odd and never finished
 
     @staticmethod
     def specs(prefix: str, shape: tuple[int, ...]) -> list[ArraySpec]:
@@ -395,13 +396,16 @@ class LatestValues:
     def snapshot(self, spins: int = 100, patience_s: float = 0.05) -> np.ndarray:
         """The values as one write left them. A writer descheduled in the middle of a write
         (no real-time priority, a loaded machine) is waited for, yielding the CPU, for up to
-        `patience_s`; only a writer that died mid-write gets a best-effort copy back."""
+        `patience_s`; a writer that died mid-write is waited for once: after that its last
+        values come back at once (best effort) until it writes again."""
         copy = self.values.copy()
         deadline = 0.0
         while True:
             for _ in range(spins):
                 before = int(self.seq[0])
                 if before % 2:
+                    if before == self._stuck:
+                        return copy
                     continue
                 copy[...] = self.values
                 if int(self.seq[0]) == before:
@@ -410,6 +414,7 @@ class LatestValues:
             if not deadline:
                 deadline = now + patience_s
             elif now > deadline:
+                self._stuck = int(self.seq[0])
                 copy[...] = self.values
                 return copy
             time.sleep(0)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from studio.audio.layout import EngineMemory
+from studio.audio.layout import EngineLayout, EngineMemory
 from studio.audio.protocol import Status
 from studio.services.supervisor import EngineSettings, Supervisor
 
@@ -46,17 +47,41 @@ def test_transport_never_mixes_two_callbacks(tmp_path: Path, fast_switching: Non
     writer = threading.Thread(target=callback)
     writer.start()
     try:
-        seen = set()
-        for _ in range(20_000):
+        seen: set[int] = set()
+        for read in range(200_000):  # until the writer has moved on a few hundred times
             transport = sup.transport()
             assert transport.rolling == (transport.epoch % 2 == 1), transport
             assert transport.song_frame == transport.epoch * 128, transport
             seen.add(transport.epoch)
+            if len(seen) >= 300:
+                break
+            if read % 64 == 0:
+                time.sleep(0)  # now and then the writer gets a whole turn
     finally:
         done.set()
         writer.join()
         sup.memory.close()
-    assert len(seen) > 100  # the writer really ran while we read
+    assert len(seen) >= 300  # the writer really ran while we read
+
+
+def test_a_writer_that_died_mid_write_is_waited_for_once(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = EngineMemory(EngineLayout(), tmp_path / "engine.shm", create=True)
+    status = memory.status
+    status.begin_write_rt()
+    status.values[Status.EPOCH] = 3  # … and the engine was killed here
+    yields: list[float] = []
+    monkeypatch.setattr(time, "sleep", yields.append)
+    status.snapshot()
+    assert yields  # the first reader waited (the writer might only have been descheduled)
+    yields.clear()
+    again = status.snapshot()
+    assert not yields and again[Status.EPOCH] == 3  # later readers are answered at once
+    status.end_write_rt()
+    status.begin_write_rt()  # a writer that is alive again is waited for again
+    status.snapshot()
+    assert yields
+    memory.close()
 
 
 def test_no_engine_reads_as_stopped(tmp_path: Path) -> None:
