@@ -248,3 +248,39 @@ def test_language_switch_changes_texts_and_keys_at_run_time(tmp_path: Path) -> N
         assert "Hvem er her?" in screen_text(app)
 
     drive(app, steps)
+
+
+def test_first_song_does_not_ask_again_for_a_copy_the_member_said_no_to(tmp_path: Path) -> None:
+    """Step 10 asks about a copy only when the member was never asked: a "no", or a yes taken
+    back, stands (the consent screen is where a member who brings it up changes it)."""
+    from studio.core.consent import Purpose
+    from studio.services import consent
+    from studio.tui.screens.first_song import STEPS, FirstSongScreen
+
+    world = make_world(tmp_path)
+    consent.grant(world.studio, world.leader, "MC Nord", Purpose.MEMBER_COPY, witness="Thea")
+    consent.withdraw(world.studio, world.leader, "MC Nord", Purpose.MEMBER_COPY, witness="Thea")
+    app = world.app()
+
+    async def steps(pilot: Pilot[int]) -> None:
+        await sign_in_as(pilot, "Lea")
+        app.session.member = world.member
+        screen = FirstSongScreen()
+        app.push_screen(screen)
+        await settle(pilot)
+        screen.song = world.song
+        screen.step = [s.id for s in STEPS].index("copy")
+        screen.show_step()
+        await settle(pilot)
+        assert screen.copy_answer is not None and not screen.copy_answer.allowed
+        text = screen_text(app)
+        assert "MC Nord has withdrawn consent to a copy for yourself" in text
+        assert "Do you want to take a copy" not in text
+        assert not screen.check_action("grant", ())
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        copy = next(s for s in consent.state(world.studio, "MC Nord")
+                    if s.purpose is Purpose.MEMBER_COPY)
+        assert not copy.granted
+
+    drive(app, steps)

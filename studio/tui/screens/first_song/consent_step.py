@@ -84,9 +84,9 @@ class ConsentStep(Flow):
         witness = self.query_one("#witness", Input).value
         until = self.query_one("#until", Input).value
 
-        def done(_: object) -> None:
+        def done() -> None:
             self.keep_ok = True
             self.enter_consent()
 
-        self.background(lambda: consent.grant(app.studio, actor, member.alias, Purpose.KEEP,
-                                              witness=witness, keep_until=until), done)
+        self.grant(lambda: consent.grant(app.studio, actor, member.alias, Purpose.KEEP,
+                                         witness=witness, keep_until=until), done)

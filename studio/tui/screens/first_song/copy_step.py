@@ -56,12 +56,16 @@ class CopyStep(Flow):
         def job() -> tuple[Decision, bool]:
             answer = ask_gate(app.studio, actor, song, ExportPurpose.MEMBER_COPY)
             ask = False
-            if not answer.allowed and member is not None:  # a missing yes can be asked for here
+            if not answer.allowed and member is not None:
+                # only a member never asked is asked here: a "no" (or a withdrawal) stands,
+                # and is changed on the consent screen if the member brings it up
                 states = consent.state(app.studio, member.alias)
-                ask = not next(s for s in states if s.purpose is Purpose.MEMBER_COPY).granted
+                ask = next(s for s in states if s.purpose is Purpose.MEMBER_COPY).record is None
             return answer, ask
 
         def got(result: tuple[Decision, bool]) -> None:
+            if self.current != "copy":
+                return  # they went back meanwhile: nothing to show, nothing to focus
             answer, ask = result
             self.copy_answer = answer
             said.say(COPY_ALLOWED if answer.allowed else COPY_REFUSED, answer=answer.say())
@@ -98,9 +102,8 @@ class CopyStep(Flow):
         if member is None or actor is None:
             return
         witness = self.query_one("#copy-witness", Input).value
-        self.background(lambda: consent.grant(app.studio, actor, member.alias,
-                                              Purpose.MEMBER_COPY, witness=witness),
-                        lambda _: self.enter_copy())
+        self.grant(lambda: consent.grant(app.studio, actor, member.alias, Purpose.MEMBER_COPY,
+                                         witness=witness), self.enter_copy)
 
     def action_copy(self) -> None:
         app = self.studio_app()

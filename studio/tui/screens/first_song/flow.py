@@ -4,6 +4,7 @@ comes next, going on and back, and the sound the steps share."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.widgets import ContentSwitcher
@@ -75,6 +76,7 @@ class Flow(StudioScreen):
         self.copy_consent_asked = False  # the gate said no, and the member may be asked here
         self.copy_result: ExportResult | None = None
         self.cancel = threading.Event()
+        self.granting = False  # a yes is being recorded: Ctrl+Y twice records it once
 
     @property
     def current(self) -> str:
@@ -119,6 +121,25 @@ class Flow(StudioScreen):
         tick = getattr(self, f"tick_{self.current}", None)
         if tick is not None:
             tick()
+
+    def grant(self, record: Callable[[], object], then: Callable[[], None]) -> None:
+        """Record a yes (in a worker), then ``then``; one at a time."""
+        if self.granting:
+            return
+        self.granting = True
+        self.refresh_bindings()
+
+        def done(_: object) -> None:
+            self.granting = False
+            then()
+            self.refresh_bindings()
+
+        def failed(error: BaseException) -> None:
+            self.granting = False
+            self.refresh_bindings()
+            self.fail(error)
+
+        self.background(record, done, failed=failed, group="grant")
 
     def open_console(self) -> None:
         """The song's console, for hearing the input, recording and listening."""

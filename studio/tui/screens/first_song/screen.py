@@ -76,8 +76,9 @@ class FirstSongScreen(ConsentStep, SongSteps, RecordSteps, ChooseStep, ListenSte
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         step = self.current
-        allowed = {"grant": (step == "consent" and not self.keep_ok)
-                            or (step == "copy" and self.copy_consent_asked),
+        allowed = {"grant": not self.granting and ((step == "consent" and not self.keep_ok)
+                                                   or (step == "copy"
+                                                       and self.copy_consent_asked)),
                    "record": step in ("verse", "hook"),
                    "play": step == "listen",
                    "tempo": step == "beat",
