@@ -228,16 +228,15 @@ class MixScreen(StudioScreen):
                 now = next(t for t in self.tracks if t.track.name == name)
                 change_mix(app.studio, actor, song,
                            MixChanges(track=name, track_changes=now.mix.to_json()))
-            # while it plays, the change is heard from where the song is
-            app.sound.with_open(song.name, lambda console: console.refresh())
 
         def done(_: object) -> None:
             self.pending -= 1
             if not self.told:
                 self.told = True
                 self.tell(NEW_VERSION)
-            if not self.pending:
+            if not self.pending:  # a held key restarts the sound once, after its last change
                 self.load()
+                self.hear_changes(song)
 
         def failed(error: BaseException) -> None:
             self.pending -= 1
@@ -246,6 +245,12 @@ class MixScreen(StudioScreen):
                 self.load()
 
         self.background(job, done, failed=failed, group="change")
+
+    def hear_changes(self, song: Song) -> None:
+        """While the song plays, the changed mix is heard from where it is."""
+        sound = self.studio_app().sound
+        self.background(lambda: sound.with_open(song.name, lambda console: console.refresh()),
+                        group="refresh", exclusive=True)
 
     def current(self) -> TrackMix | None:
         item = self.selected()

@@ -173,10 +173,11 @@ class SettingsScreen(StudioScreen):
         elif option == "practice":
             app.prefs.device = "practice"
         elif option.startswith("device-"):
-            name, *_, rate = self.devices[int(option.removeprefix("device-"))]
+            name, api, _, _, rate = self.devices[int(option.removeprefix("device-"))]
             app.prefs.device = name
-            if rate in SAMPLERATES and rate != app.prefs.samplerate:
-                # new songs at the device's own rate (a JACK server runs at one rate only)
+            if "jack" in api.lower() and rate in SAMPLERATES and rate != app.prefs.samplerate:
+                # a JACK server runs at one rate only: new songs at that rate (other devices
+                # are opened at the song's rate)
                 app.prefs.samplerate = rate
                 self.tell(RATE_FOLLOWS, rate=rate)
         else:
