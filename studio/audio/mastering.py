@@ -5,8 +5,10 @@ The pieces, in signal order (all of them work block by block, on blocks of any s
 :class:`ChainStage`
     An input gain (so the chain always sees the mix at the level its preset was set for, see
     ``studio.core.master_preset``) and the preset's EQ and compressor, run by pedalboard through
-    :class:`studio.audio.effects.MonitorChain` (warmed up and never reset from Python, so the
-    block size does not change the result). No latency.
+    :class:`studio.audio.frame_chain.FrameChain` (warmed up and never reset from Python, so the
+    block size does not change the result). The EQ filters at the head of the chain come
+    before the input gain (a gain commutes with a linear filter), so they can run before the
+    mix's loudness is known. No latency.
 :class:`PeakLimiter`
     A look-ahead limiter that holds a TRUE-peak ceiling (BS.1770-4 Annex 2, the same polyphase
     interpolator the loudness meter uses: :func:`studio.audio.loudness.true_peak_filter`).
@@ -52,13 +54,14 @@ The pieces, in signal order (all of them work block by block, on blocks of any s
 :func:`master_offline` masters a whole song without holding it in memory (work files are
 anonymous temporary files: gone when closed, even after a crash):
 
-1. The mix is rendered once, block by block, into a float work file while its integrated
-   loudness and peaks are read (:class:`MixReading`, on a thread of its own, overlapping the
-   rendering).
-2. The input gain is set from the mix's integrated loudness; the chain runs over the work
-   file, writing its output back in place, while an integrated-loudness meter reads it. The
-   true-peak detector's output and the K-weighted power of every frame are kept in two more
-   work files.
+1. The mix is rendered once, block by block, and as each block comes its integrated loudness
+   and peaks are read (:class:`MixReading`, on a thread of its own) and the chain's leading
+   linear filters, which do not depend on the loudness, run on it (:meth:`ChainStage.linear`)
+   on the way into a float work file: all of it overlapping the rendering.
+2. The input gain is set from the mix's integrated loudness; the gain and the rest of the
+   chain (the compressor) run over the work file, writing the output back in place, while two
+   threads read it: an integrated-loudness meter, whose K-weighted power of every frame is
+   kept, and the true-peak detector, whose output is kept (two more work files).
 3. The gain to the target is found without touching the audio: for a candidate gain, the same
    :class:`GainComputer` runs over the kept peaks, and the loudness after the limiter follows
    from the kept power times the squared gains (secant steps until within :data:`AIM_LU`).
@@ -85,7 +88,7 @@ import queue
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -95,14 +98,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 from studio.audio.blas_threads import keep_freed_memory, single_blas_thread
-from studio.audio.effects import MonitorChain
+from studio.audio.frame_chain import FrameChain
 from studio.audio.loudness import (
     LoudnessMeter,
     LoudnessReport,
     integrated_from_blocks,
     k_weighting_sos,
+    true_peak_band,
     true_peak_factor,
-    true_peak_filter,
 )
 from studio.core.master_preset import LimiterSettings, MasterPreset
 
@@ -144,10 +147,16 @@ PRE_HOLD_FRAMES = 8  # the gain is flat this many frames before a peak
 RELEASE_REFERENCE_DB = 6.0  # release_ms is the time to come back this many dB
 MAX_INPUT_GAIN_DB = 24.0
 MAX_GAIN_DB = 36.0
+# effects that are linear and time-invariant: a gain before or after them gives the same sound
+LINEAR_EFFECTS = frozenset({"HighpassFilter", "LowpassFilter", "LowShelfFilter",
+                            "HighShelfFilter", "PeakFilter", "Gain"})
 
 
 class Cancelled(Exception):
     """Raised by :func:`master_offline` when its cancel event is set (the caller says so)."""
+
+
+_DB_TO_NEPER = -math.log(10.0) / 20.0  # 10 ** (-db / 20) == exp(db * this)
 
 
 def _db_to_gain(db: float) -> float:
@@ -191,14 +200,10 @@ class TruePeakDetector:
         self.factor = true_peak_factor(samplerate)
         self.channels = channels
         if self.factor > 1:
-            matrix = true_peak_filter(self.factor)  # (taps, factor), row r: frame j - taps + 1 + r
-            piece = matrix.shape[0] - 1
+            band = true_peak_band(self.factor)
+            piece = band.shape[0] // 2
             self._piece = piece
             self.delay = piece // 2
-            phases = self.factor - 1
-            band = np.zeros((2 * piece, phases * piece), dtype=np.float32)
-            for i in range(piece):  # columns phase by phase: (phase - 1) * piece + i
-                band[i: i + piece + 1, i::piece] = matrix[:, 1:]
             self._band: npt.NDArray[np.float32] | None = band
         else:
             self._piece = 0
@@ -285,7 +290,9 @@ class GainComputer:
             np.maximum(smooth, 0.0, out=smooth)
             self.max_reduction_db = max(self.max_reduction_db, float(smooth.max()))
             self.reduced_frames += int(np.count_nonzero(smooth > 0.1))
-            return np.power(10.0, smooth / -20.0).astype(np.float32)
+            # 10 ** (-smooth / 20), as a float32 exp (vectorised; the float64 power was 16
+            # times slower and its extra digits were rounded away anyway)
+            return np.exp((smooth * _DB_TO_NEPER).astype(np.float32))
         return np.ones(n, dtype=np.float32)
 
     def _release(self, held: Floats) -> Floats:
@@ -345,24 +352,52 @@ class PeakLimiter:
 # ---------------------------------------------------------------------------------------------
 # the chain
 class ChainStage:
-    """Input gain and the preset's master chain (EQ, compressor). No latency."""
+    """Input gain and the preset's master chain (EQ, compressor). No latency.
+
+    The chain's leading linear effects (the EQ filters, :data:`LINEAR_EFFECTS`) run before the
+    input gain and the rest (the compressor on) after it: a gain commutes with a linear filter,
+    so the compressor still sees the mix at the level the preset was set for, and the offline
+    master can run the filters while the mix is being rendered, before its loudness (and so the
+    input gain) is known."""
 
     def __init__(self, preset: MasterPreset, samplerate: int, channels: int,
                  input_gain_db: float, max_frames: int = BLOCK) -> None:
         self.input_gain = np.float32(_db_to_gain(input_gain_db))
-        self._chain = (MonitorChain(preset.chain_preset(), samplerate, channels, max_frames)
-                       if preset.effects else None)
+        effects = preset.effects
+        split = 0
+        while split < len(effects) and effects[split].type in LINEAR_EFFECTS:
+            split += 1
+        whole = preset.chain_preset()
+        self._linear = (FrameChain(replace(whole, effects=effects[:split]), samplerate,
+                                   channels, max_frames) if split else None)
+        self._rest = (FrameChain(replace(whole, effects=effects[split:]), samplerate,
+                                 channels, max_frames) if split < len(effects) else None)
         self.max_frames = max_frames
 
-    def process(self, block: Audio) -> Audio:
+    def set_input_gain(self, input_gain_db: float) -> None:
+        self.input_gain = np.float32(_db_to_gain(input_gain_db))
+
+    def linear(self, block: Audio) -> Audio:
+        """The leading linear effects only (a new array, or ``block`` when there are none)."""
+        return self._run(self._linear, block)
+
+    def after_linear(self, block: Audio) -> Audio:
+        """The input gain and the rest of the chain, for audio that has been through
+        :meth:`linear`."""
         scaled: Audio = block * self.input_gain if self.input_gain != 1.0 else block
-        if self._chain is None:
-            return scaled
-        out = np.empty_like(scaled)
-        for start in range(0, scaled.shape[0], self.max_frames):
-            piece = scaled[start: start + self.max_frames]
-            out[start: start + piece.shape[0]] = self._chain.process_rt(piece)
-        return out
+        return self._run(self._rest, scaled)
+
+    def process(self, block: Audio) -> Audio:
+        return self.after_linear(self.linear(block))
+
+    def _run(self, chain: FrameChain | None, block: Audio) -> Audio:
+        if chain is None:
+            return block
+        if block.shape[0] <= self.max_frames:
+            return chain.process_frames(np.ascontiguousarray(block))
+        return np.concatenate([chain.process_frames(np.ascontiguousarray(
+            block[start: start + self.max_frames]))
+            for start in range(0, block.shape[0], self.max_frames)])
 
 
 class MasterChain:
@@ -697,43 +732,48 @@ def _master_to_target(blocks: Iterable[Audio], frames: int, samplerate: int,
     with tempfile.TemporaryFile(dir=temp_dir) as audio, \
             tempfile.TemporaryFile(dir=temp_dir) as peaks, \
             tempfile.TemporaryFile(dir=temp_dir) as power:
-        # pass 1: the mix into the work file, metered
+        # pass 1, while the mix is rendered: the mix metered (on a thread of its own), and
+        # through the chain's linear filters (which do not depend on its loudness) into the
+        # work file
+        stage = ChainStage(preset, samplerate, channels, 0.0, block)
         total = 0
         for piece in blocks:
             run.step(0.5 * total / frames if frames else 0.0)
             mix.feed(piece)
-            audio.write(_raw(piece))
+            audio.write(_raw(stage.linear(piece)))
             total += piece.shape[0]
         before_report = mix.reading()
         input_gain_db = 0.0
         if preset.input_lufs is not None and math.isfinite(before_report.integrated_lufs):
             input_gain_db = float(np.clip(preset.input_lufs - before_report.integrated_lufs,
                                           -MAX_INPUT_GAIN_DB, MAX_INPUT_GAIN_DB))
-        # pass 2: the chain (written back in place), metered; the peaks and the K-weighted
-        # power kept for finding the gain
+        stage.set_input_gain(input_gain_db)
+        # pass 2: the input gain and the rest of the chain (written back in place), metered;
+        # the peaks and the K-weighted power kept for finding the gain, each on a thread of
+        # its own while the chain runs on
         shape = _Shape(total, channels, block, samplerate, preset, input_gain_db)
         chained = IntegratedMeter(samplerate, channels)
-        stage = MasterChain(preset, samplerate, channels, input_gain_db=input_gain_db,
-                            max_frames=block)
         detector = TruePeakDetector(samplerate, channels)
-
-        def analyse(piece: Audio) -> None:  # on a worker thread, while the chain runs on
-            power.write(_raw(chained.feed(piece).astype(np.float32)))
-            peaks.write(_raw(detector.push(piece).astype(np.float32)))
-
-        analysis = _Worker(analyse, "master-analysis")
+        powers = _Worker(lambda piece: power.write(_raw(chained.feed(piece)
+                                                        .astype(np.float32))), "master-power")
+        peaker = _Worker(lambda piece: peaks.write(_raw(detector.push(piece)
+                                                        .astype(np.float32))), "master-peaks")
         try:
             audio.seek(0)
             for start in range(0, total, block):
                 run.step(0.5 + 0.2 * start / total)
-                piece = stage.after_chain(_read(audio, min(block, total - start), channels))
-                analysis.feed(piece)
+                piece = stage.after_linear(_read(audio, min(block, total - start), channels))
+                powers.feed(piece)
+                peaker.feed(piece)
                 audio.seek(start * channels * 4)
                 audio.write(_raw(piece))
-            analysis.finish()
+            powers.finish()
+            peaker.finish()
         finally:
-            analysis.close()
-        tail = np.zeros((stage.latency_frames, channels), dtype=np.float32)
+            powers.close()
+            peaker.close()
+        latency = PeakLimiter(samplerate, channels, target.true_peak_dbtp, preset.limiter).latency
+        tail = np.zeros((latency, channels), dtype=np.float32)
         peaks.write(_raw(detector.push(tail).astype(np.float32)))
         after_chain_lufs = chained.integrated_lufs()
         # pass 3: find the gain that lands on the target after the limiter, from the kept
