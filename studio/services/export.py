@@ -42,7 +42,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,14 +359,6 @@ def _stems_of(studio: Studio, song: Song) -> tuple[list[_Stem], BusSettings]:
     return stems, buses
 
 
-def _graph_blocks(graph: MixGraph, frames: int, block: int) -> Iterator[Audio]:
-    done = 0
-    while done < frames:
-        n = min(block, frames - done)
-        yield graph.render(done, n)
-        done += n
-
-
 def _export_stems(studio: Studio, actor: Actor, song: Song, clearance: Clearance, fmt: str,
                   folder: Path, artist: str, frames: int, progress: Progress | None,
                   cancel: threading.Event | None, block: int) -> ExportResult:
@@ -396,7 +388,7 @@ def _export_stems(studio: Studio, actor: Actor, song: Song, clearance: Clearance
             try:
                 with MixGraph([stem.graph_track], buses, song.samplerate, block,
                               default_threads()) as graph:
-                    result = master_offline(_graph_blocks(graph, frames, block), frames,
+                    result = master_offline(graph.blocks(0, frames, block), frames,
                                             song.samplerate, NO_MASTER, sink, block=block,
                                             progress=part, cancel=cancel)
             finally:

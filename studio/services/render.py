@@ -83,7 +83,8 @@ def song_blocks(studio: Studio, song: Song, start: int = 0, frames: int | None =
                 block: int = BLOCK, threads: int | None = None) -> Iterator[np.ndarray]:
     """Stereo float32 blocks (at most ``block`` frames each, each a new array) of the
     pre-master mix from ``start`` for ``frames`` frames (default: to the end of the song,
-    reverb and echo tails included).
+    reverb and echo tails included), rendered by the graph's threads a few blocks ahead
+    (:meth:`studio.audio.mix_graph.MixGraph.blocks`).
 
     The block size does not change the samples (within float rounding). A ``start`` after 0
     begins the way playback started there does: without the tails of what came before.
@@ -92,10 +93,6 @@ def song_blocks(studio: Studio, song: Song, start: int = 0, frames: int | None =
     try:
         if frames is None:
             frames = max(_length(graph) - start, 0)
-        done = 0
-        while done < frames:
-            n = min(block, frames - done)
-            yield graph.render(start + done, n)
-            done += n
+        yield from graph.blocks(start, frames, block)
     finally:
         graph.close()

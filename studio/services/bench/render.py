@@ -9,7 +9,8 @@ high shelf, compressor), is brought to a loudness target and limited, and is wri
 24-bit WAV file.
 
 - **ours**: the studio's own code exactly as ``studio export`` runs it: the mix graph
-  (:class:`studio.audio.mix_graph.MixGraph`, lanes on two threads), the ``streaming`` master
+  (:meth:`studio.audio.mix_graph.MixGraph.blocks`: lanes and buses on two threads, pipelined
+  from block to block), the ``streaming`` master
   (:func:`studio.audio.mastering.master_offline`: -14 LUFS integrated, true peak <= -1 dBTP,
   measured again afterwards) and the export's file writer. Presets: the bench track chain
   below, ``bus-reverb``, ``bus-delay``.
@@ -163,13 +164,10 @@ def _ours(tracks: list[_Track], frames: int, out: Path, threads: int) -> dict[st
                         delay=GraphBus(find_preset("bus-delay")))
     sink = FileSink(out, SAMPLERATE, "wav", "bench", "", frames)
     with MixGraph(graph_tracks, buses, SAMPLERATE, BLOCK, threads) as graph:
-        def blocks() -> Any:
-            for start in range(0, frames, BLOCK):
-                yield graph.render(start, min(BLOCK, frames - start))
-
         try:
-            result = master_offline(blocks(), frames, SAMPLERATE, find_master_preset(TARGET),
-                                    sink, temp_dir=out.parent, block=BLOCK)
+            result = master_offline(graph.blocks(0, frames, BLOCK), frames, SAMPLERATE,
+                                    find_master_preset(TARGET), sink, temp_dir=out.parent,
+                                    block=BLOCK)
         finally:
             sink.close()
     return {"integrated_lufs": result.after.integrated_lufs,
