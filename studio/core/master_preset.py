@@ -45,7 +45,6 @@ This module is pure data (TOML in, checked dataclasses out); the sound is made i
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +56,7 @@ from studio.core.preset import (
     HeaderWords,
     ParamRange,
     Preset,
+    PresetFolder,
     presets_folder,
     read_header,
 )
@@ -93,7 +93,6 @@ _TABLE_KEYS: Mapping[str, Mapping[str, ParamRange]] = {
 }
 _REQUIRED = {"target": ("integrated_lufs", "true_peak_dbtp"), "input": ("loudness_lufs",),
              "limiter": ()}
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -320,27 +319,14 @@ def masters_folder(folder: Path | str | None = None) -> Path:
     return presets_folder() / "masters" if folder is None else Path(folder)
 
 
+_MASTER_PRESETS = PresetFolder(load_master_preset, _NO_FOLDER, _NOT_FOUND)
+
+
 def list_master_presets(folder: Path | str | None = None) -> list[MasterPreset]:
     """Every mastering preset in ``folder`` (default: ``presets/masters``), sorted by name."""
-    where = masters_folder(folder)
-    if not where.is_dir():
-        raise StudioError(_NO_FOLDER, folder=str(where))
-    found = [load_master_preset(p) for p in sorted(where.glob("*.toml")) if p.is_file()]
-    return sorted(found, key=lambda preset: preset.name)
+    return _MASTER_PRESETS.list(masters_folder(folder))
 
 
 def find_master_preset(name: str, folder: Path | str | None = None) -> MasterPreset:
     """The mastering preset called ``name``: the file ``<name>.toml``, else one with that name."""
-    where = masters_folder(folder)
-    if not where.is_dir():
-        raise StudioError(_NO_FOLDER, folder=str(where))
-    if _SAFE_NAME.fullmatch(name):
-        path = where / f"{name}.toml"
-        if path.is_file():
-            return load_master_preset(path)
-    presets = list_master_presets(where)
-    for preset in presets:
-        if preset.name == name:
-            return preset
-    available = ", ".join(p.name for p in presets) or "-"
-    raise StudioError(_NOT_FOUND, name=name, folder=str(where), available=available)
+    return _MASTER_PRESETS.find(name, masters_folder(folder))

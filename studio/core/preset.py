@@ -30,9 +30,10 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from studio.core.i18n import StudioError, Words
 
@@ -341,31 +342,60 @@ def _effects_folder(folder: Path | str | None) -> Path:
     return presets_folder() / "effects" if folder is None else Path(folder)
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+P = TypeVar("P", bound=_Named)
+
+
+class PresetFolder(Generic[P]):
+    """A folder of preset files of one kind (effects, masters): listing them and finding one
+    by name, with that kind's loader and its own plain words for a missing folder or name."""
+
+    def __init__(self, load: Callable[[Path], P], no_folder: Words, not_found: Words) -> None:
+        self.load = load
+        self.no_folder = no_folder
+        self.not_found = not_found
+
+    def _checked(self, where: Path) -> Path:
+        if not where.is_dir():
+            raise StudioError(self.no_folder, folder=str(where))
+        return where
+
+    def list(self, where: Path) -> list[P]:
+        found = [self.load(path) for path in sorted(self._checked(where).glob("*.toml"))
+                 if path.is_file()]
+        return sorted(found, key=lambda preset: preset.name)
+
+    def find(self, name: str, where: Path) -> P:
+        """The file ``<name>.toml``, else a file whose preset has that ``name``."""
+        self._checked(where)
+        if _SAFE_NAME.fullmatch(name):
+            path = where / f"{name}.toml"
+            if path.is_file():
+                return self.load(path)
+        presets = self.list(where)
+        for preset in presets:
+            if preset.name == name:
+                return preset
+        available = ", ".join(preset.name for preset in presets) or "-"
+        raise StudioError(self.not_found, name=name, folder=str(where), available=available)
+
+
+_EFFECT_PRESETS = PresetFolder(load_preset, _NO_FOLDER, _NOT_FOUND)
+
+
 def list_presets(folder: Path | str | None = None) -> list[Preset]:
     """Every effect preset in ``folder`` (default: ``presets/effects``), sorted by name.
 
     A broken file stops the listing with a :class:`StudioError` that names it: presets are our
     own data, and a silently missing preset would be harder to understand.
     """
-    where = _effects_folder(folder)
-    if not where.is_dir():
-        raise StudioError(_NO_FOLDER, folder=str(where))
-    presets = [load_preset(path) for path in sorted(where.glob("*.toml")) if path.is_file()]
-    return sorted(presets, key=lambda preset: preset.name)
+    return _EFFECT_PRESETS.list(_effects_folder(folder))
 
 
 def find_preset(name: str, folder: Path | str | None = None) -> Preset:
     """The preset called ``name``: the file ``<name>.toml``, else a file with that ``name``."""
-    where = _effects_folder(folder)
-    if not where.is_dir():
-        raise StudioError(_NO_FOLDER, folder=str(where))
-    if _SAFE_NAME.fullmatch(name):
-        path = where / f"{name}.toml"
-        if path.is_file():
-            return load_preset(path)
-    presets = list_presets(where)
-    for preset in presets:
-        if preset.name == name:
-            return preset
-    available = ", ".join(preset.name for preset in presets) or "-"
-    raise StudioError(_NOT_FOUND, name=name, folder=str(where), available=available)
+    return _EFFECT_PRESETS.find(name, _effects_folder(folder))
